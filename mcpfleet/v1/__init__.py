@@ -1,0 +1,1 @@
+"""GENERATED gRPC stubs: run `make protos`, never edit."""

@@ -1,0 +1,113 @@
+from mcpfleet.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class DesiredStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DESIRED_STATUS_UNSPECIFIED: _ClassVar[DesiredStatus]
+    DESIRED_STATUS_RUNNING: _ClassVar[DesiredStatus]
+    DESIRED_STATUS_STOPPED: _ClassVar[DesiredStatus]
+
+class RestartMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESTART_MODE_UNSPECIFIED: _ClassVar[RestartMode]
+    RESTART_MODE_ALWAYS: _ClassVar[RestartMode]
+    RESTART_MODE_NEVER: _ClassVar[RestartMode]
+    RESTART_MODE_ONCE: _ClassVar[RestartMode]
+DESIRED_STATUS_UNSPECIFIED: DesiredStatus
+DESIRED_STATUS_RUNNING: DesiredStatus
+DESIRED_STATUS_STOPPED: DesiredStatus
+RESTART_MODE_UNSPECIFIED: RestartMode
+RESTART_MODE_ALWAYS: RestartMode
+RESTART_MODE_NEVER: RestartMode
+RESTART_MODE_ONCE: RestartMode
+
+class AgentMessage(_message.Message):
+    __slots__ = ("seq", "hello", "status", "heartbeat", "ack")
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    HELLO_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    ACK_FIELD_NUMBER: _ClassVar[int]
+    seq: int
+    hello: AgentHello
+    status: WorkerStatusUpdate
+    heartbeat: Heartbeat
+    ack: AssignmentsAck
+    def __init__(self, seq: _Optional[int] = ..., hello: _Optional[_Union[AgentHello, _Mapping]] = ..., status: _Optional[_Union[WorkerStatusUpdate, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., ack: _Optional[_Union[AssignmentsAck, _Mapping]] = ...) -> None: ...
+
+class AgentHello(_message.Message):
+    __slots__ = ("host_id", "address", "port_min", "port_max", "version", "workers")
+    HOST_ID_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PORT_MIN_FIELD_NUMBER: _ClassVar[int]
+    PORT_MAX_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_FIELD_NUMBER: _ClassVar[int]
+    host_id: str
+    address: str
+    port_min: int
+    port_max: int
+    version: str
+    workers: _containers.RepeatedCompositeFieldContainer[_common_pb2.WorkerStatus]
+    def __init__(self, host_id: _Optional[str] = ..., address: _Optional[str] = ..., port_min: _Optional[int] = ..., port_max: _Optional[int] = ..., version: _Optional[str] = ..., workers: _Optional[_Iterable[_Union[_common_pb2.WorkerStatus, _Mapping]]] = ...) -> None: ...
+
+class WorkerStatusUpdate(_message.Message):
+    __slots__ = ("worker",)
+    WORKER_FIELD_NUMBER: _ClassVar[int]
+    worker: _common_pb2.WorkerStatus
+    def __init__(self, worker: _Optional[_Union[_common_pb2.WorkerStatus, _Mapping]] = ...) -> None: ...
+
+class Heartbeat(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class AssignmentsAck(_message.Message):
+    __slots__ = ("boot_id", "generation")
+    BOOT_ID_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    boot_id: str
+    generation: int
+    def __init__(self, boot_id: _Optional[str] = ..., generation: _Optional[int] = ...) -> None: ...
+
+class ControlMessage(_message.Message):
+    __slots__ = ("seq", "assignments")
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    seq: int
+    assignments: Assignments
+    def __init__(self, seq: _Optional[int] = ..., assignments: _Optional[_Union[Assignments, _Mapping]] = ...) -> None: ...
+
+class Assignment(_message.Message):
+    __slots__ = ("workspace", "config_json", "config_version", "port", "desired", "restart_mode")
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_JSON_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PORT_FIELD_NUMBER: _ClassVar[int]
+    DESIRED_FIELD_NUMBER: _ClassVar[int]
+    RESTART_MODE_FIELD_NUMBER: _ClassVar[int]
+    workspace: str
+    config_json: str
+    config_version: str
+    port: int
+    desired: DesiredStatus
+    restart_mode: RestartMode
+    def __init__(self, workspace: _Optional[str] = ..., config_json: _Optional[str] = ..., config_version: _Optional[str] = ..., port: _Optional[int] = ..., desired: _Optional[_Union[DesiredStatus, str]] = ..., restart_mode: _Optional[_Union[RestartMode, str]] = ...) -> None: ...
+
+class Assignments(_message.Message):
+    __slots__ = ("boot_id", "generation", "items", "heartbeat_interval_seconds")
+    BOOT_ID_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    boot_id: str
+    generation: int
+    items: _containers.RepeatedCompositeFieldContainer[Assignment]
+    heartbeat_interval_seconds: float
+    def __init__(self, boot_id: _Optional[str] = ..., generation: _Optional[int] = ..., items: _Optional[_Iterable[_Union[Assignment, _Mapping]]] = ..., heartbeat_interval_seconds: _Optional[float] = ...) -> None: ...
