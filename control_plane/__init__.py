@@ -1,0 +1,1 @@
+"""Control plane: owns workspace config, placement, ports, breakers, events; mirrors process state."""
