@@ -1,0 +1,3 @@
+from control_plane.app import main
+
+main()

@@ -1,0 +1,3 @@
+from supervisor_agent.app import main
+
+main()

@@ -1,0 +1,83 @@
+"""The agent's workers: applies AssignmentSets and keeps the observed state of every worker.
+
+Owns one WorkerSupervisor task per assigned workspace (in the agent's nursery), the latest
+WorkerState of each (the full snapshot sent on every connect), and the set of workspaces whose
+state changed since the link last sent them (latest value wins).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import httpx
+import trio
+
+from mcpfleet.model import AssignmentSet, WorkerState
+from supervisor_agent.reconcile import is_newer, plan
+from supervisor_agent.worker_supervisor import Timers, WorkerSupervisor
+
+log = logging.getLogger(__name__)
+
+
+class WorkerPool:
+    """See module docstring. Call `apply` for each AssignmentSet; `stop_all` on exit."""
+
+    def __init__(self, nursery: trio.Nursery, state_dir: Path, bind_host: str, timers: Timers,
+                 http: httpx.AsyncClient) -> None:
+        self.nursery = nursery
+        self.state_dir = state_dir
+        self.bind_host = bind_host
+        self.timers = timers
+        self.http = http
+        self.supervisors: dict[str, WorkerSupervisor] = {}
+        self.states: dict[str, WorkerState] = {}
+        self.dirty: set[str] = set()
+        self.changed = trio.Event()
+        self.applied: tuple[str, int] | None = None
+        self._lock = trio.Lock()
+
+    def _report(self, state: WorkerState) -> None:
+        self.states[state.workspace] = state
+        self.dirty.add(state.workspace)
+        self.changed.set()
+
+    def take_changes(self) -> list[WorkerState]:
+        """The states changed since the last call (for the link to send), oldest dirt cleared."""
+        changes = [self.states[ws] for ws in sorted(self.dirty)]
+        self.dirty.clear()
+        self.changed = trio.Event()
+        return changes
+
+    def snapshot(self) -> tuple[WorkerState, ...]:
+        """Every worker's current state (sent in the hello); clears pending changes."""
+        self.take_changes()
+        return tuple(self.states[ws] for ws in sorted(self.states))
+
+    async def apply(self, desired: AssignmentSet) -> bool:
+        """Make workers match `desired` (stop first, then start). Returns False for a stale set."""
+        async with self._lock:
+            if not is_newer(self.applied, desired):
+                log.info("ignoring stale assignments generation %d", desired.generation)
+                return False
+            running = {ws: s.assignment for ws, s in self.supervisors.items()}
+            todo = plan(running, desired)
+            async with trio.open_nursery() as stops:
+                for ws in todo.stop:
+                    stops.start_soon(self._stop, ws)
+            for assignment in todo.start:
+                sup = WorkerSupervisor(assignment, self.state_dir, self.bind_host, self.timers,
+                                       self.http, self._report, self.states.get(assignment.workspace))
+                self.supervisors[assignment.workspace] = sup
+                await self.nursery.start(sup.run)
+            self.applied = (desired.boot_id, desired.generation)
+            return True
+
+    async def _stop(self, workspace: str) -> None:
+        await self.supervisors.pop(workspace).stop()
+
+    async def stop_all(self) -> None:
+        """Stop every worker (the agent's `on_exit = stop`), in parallel, and wait for each."""
+        async with trio.open_nursery() as stops:
+            for ws in list(self.supervisors):
+                stops.start_soon(self._stop, ws)
