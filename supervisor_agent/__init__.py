@@ -1,0 +1,1 @@
+"""Per-host agent: runs the FastMCP workers the control plane assigns."""
