@@ -49,10 +49,10 @@ async def serve(args: argparse.Namespace, shutdown: trio.Event) -> None:
                        ports=load_ports(ports_path))
     coordinator = Coordinator(state, ports_path)
     coordinator.load_configs(load_directory(args.workspaces_dir))
-    endpoints = [AgentEndpoint(coordinator, args.heartbeat_ttl), RoutingEndpoint(coordinator),
-                 AdminEndpoint(coordinator)]
+    bindings = [AgentEndpoint(coordinator, args.heartbeat_ttl).binding(),
+                RoutingEndpoint(coordinator).binding(), AdminEndpoint(coordinator).binding()]
     async with open_bridge() as bridge:
-        server = await bridge.serve(args.grpc_bind, [e.binding() for e in endpoints])
+        server = await bridge.serve(args.grpc_bind, bindings)
         host = args.grpc_bind.rsplit(":", 1)[0]
         print_ready("control_plane", {"grpc": f"{host}:{server.port}"})
         log.info("serving gRPC on %s:%d, workspaces from %s", host, server.port, args.workspaces_dir)

@@ -132,7 +132,7 @@ class FleetState:
             host = self.placements.pop(ws)
             self.ports.release(host, ws)
         counts: dict[str, int] = {}
-        for ws, host in self.placements.items():
+        for host in self.placements.values():
             counts[host] = counts.get(host, 0) + 1
         for name in sorted(self.configs):
             config = self._config_of(name)

@@ -99,5 +99,11 @@ class Route:
     address: str
     port: int
     request_timeout_seconds: float
-    breaker: str = "closed"
     config_error: str = ""
+    breaker: str = "closed"
+
+    @property
+    def base_url(self) -> str:
+        """`http://<address>:<port>` of the worker (IPv6 addresses bracketed)."""
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"http://{host}:{self.port}"

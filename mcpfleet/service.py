@@ -30,10 +30,12 @@ def add_flag(parser: argparse.ArgumentParser, prefix: str, name: str, default: A
 
 
 async def _wait_for_signal(shutdown: trio.Event) -> None:
+    # Keep receiving until the service returns: a second signal (Ctrl-C reaches the whole group,
+    # then a launcher sends SIGTERM) must not fall through to the default handler and kill us
+    # halfway through a clean shutdown.
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for _ in signals:
             shutdown.set()
-            return
 
 
 def run_service(main: Callable[[trio.Event], Awaitable[None]]) -> None:

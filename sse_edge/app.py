@@ -1,7 +1,7 @@
-"""Wiring of the edge's HTTP side: `create_app(resolver)` builds the Quart-Trio app and
-`serve(app, bind, shutdown=...)` runs it on Hypercorn until `shutdown` is set.
+"""Edge entry point and wiring: `python -m sse_edge [flags]`.
 
-Typical use (from `sse_edge.__main__`, inside the process's root nursery):
+`create_app(resolver)` builds the Quart-Trio app and `serve(app, bind, shutdown=...)` runs it on
+Hypercorn until `shutdown` is set; `main` wires them to the control plane's RoutingService:
 
     app = create_app(resolver)
     urls = await nursery.start(partial(serve, app, "127.0.0.1:8080", shutdown=shutdown_event))
@@ -9,8 +9,10 @@ Typical use (from `sse_edge.__main__`, inside the process's root nursery):
 
 from __future__ import annotations
 
+import argparse
 import logging
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import hypercorn.config
@@ -18,6 +20,10 @@ import hypercorn.trio
 import trio
 from quart_trio import QuartTrio
 
+from mcpfleet.logging import print_ready, setup_logging
+from mcpfleet.rpc import open_bridge
+from mcpfleet.service import add_flag, run_service
+from sse_edge.control_plane_link import ControlPlaneResolver
 from sse_edge.routes import ON_CLOSE_KEY, Edge, register_routes
 from sse_edge.routing_table import Resolver
 
@@ -129,3 +135,32 @@ async def serve(
         urls: list[str] = await nursery.start(run_hypercorn)
         log.info("sse_edge serving on %s", ", ".join(urls))
         task_status.started(urls)
+
+
+ENV = "EDGE"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="sse_edge", description=__doc__)
+    add_flag(p, ENV, "control-plane", "127.0.0.1:50051", "control plane gRPC address")
+    add_flag(p, ENV, "bind", "127.0.0.1:8080", "public listener (port 0 = any free port)")
+    add_flag(p, ENV, "keepalive", 15.0, "seconds between SSE keep-alive comments", type=float)
+    add_flag(p, ENV, "route-ttl", 2.0, "seconds a resolved route is cached", type=float)
+    add_flag(p, ENV, "log-level", "INFO", "log level")
+    return p.parse_args(argv)
+
+
+async def run(args: argparse.Namespace, shutdown: trio.Event) -> None:
+    """Serve until `shutdown` is set."""
+    async with open_bridge() as bridge, trio.open_nursery() as nursery:
+        channel = await bridge.channel(args.control_plane)
+        app = create_app(ControlPlaneResolver(channel), keepalive_seconds=args.keepalive,
+                         route_ttl_seconds=args.route_ttl)
+        urls = await nursery.start(partial(serve, app, args.bind, shutdown=shutdown))
+        print_ready("sse_edge", {"http": urls[0]})
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    setup_logging("sse_edge", args.log_level)
+    run_service(lambda shutdown: run(args, shutdown))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from mcpfleet.convert import route_from_pb
+from mcpfleet.model import Route
 from mcpfleet.rpc import Channel
 from mcpfleet.v1 import routing_pb2, routing_pb2_grpc
-from sse_edge.routing_table import Route
 
 RESOLVE_TIMEOUT = 2.0
 
@@ -22,8 +22,4 @@ class ControlPlaneResolver:
         resp = await self.channel.unary(routing_pb2_grpc.RoutingServiceStub, "Resolve",
                                         routing_pb2.ResolveRequest(workspace=workspace),
                                         timeout=self.timeout)
-        r = route_from_pb(resp.route)
-        return Route(workspace=r.workspace, status=str(r.status), health=str(r.health),
-                     address=r.address, port=r.port,
-                     request_timeout_seconds=r.request_timeout_seconds,
-                     config_error=r.config_error, breaker=r.breaker)
+        return route_from_pb(resp.route)

@@ -1,43 +1,14 @@
-"""Where workspaces run, as the edge knows it: the `Route` record, the resolver contract and a
-small TTL cache of resolved routes.
+"""Where workspaces run, as the edge knows it: the resolver contract and a small TTL cache of
+resolved routes (`mcpfleet.model.Route`).
 
 Pure: no I/O, no clock (`now` is passed in, in seconds of any monotonic clock).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
-PROCESS_STATUSES = frozenset({"stopped", "starting", "running", "stopping", "error"})
-
-
-@dataclass(frozen=True)
-class Route:
-    """Where one workspace runs and in what state.
-
-    - `status`: process status, one of `stopped|starting|running|stopping|error`.
-    - `health`: `healthy|degraded|unhealthy` (informational for the edge).
-    - `address`, `port`: the worker's HTTP listener (empty/0 while not placed).
-    - `request_timeout_seconds`: the workspace's `fleet.requestTimeoutSeconds`.
-    - `config_error`: non-empty when the workspace's config is rejected (the reason).
-    - `breaker`: `closed|open|half-open` (defaulted; the proto carries it).
-    """
-
-    workspace: str
-    status: str
-    health: str
-    address: str
-    port: int
-    request_timeout_seconds: float
-    config_error: str = ""
-    breaker: str = "closed"
-
-    @property
-    def base_url(self) -> str:
-        """`http://<address>:<port>` of the worker (IPv6 addresses bracketed)."""
-        host = f"[{self.address}]" if ":" in self.address else self.address
-        return f"http://{host}:{self.port}"
+from mcpfleet.model import Route
 
 
 class Resolver(Protocol):

@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import trio
 
 log = logging.getLogger(__name__)
@@ -93,20 +94,43 @@ def signal_group(pid: int, sig: signal.Signals) -> None:
         pass
 
 
-async def stop(proc: trio.Process, grace_seconds: float = 5.0) -> int:
-    """SIGTERM the worker's group, SIGKILL after `grace_seconds`, reap. Returns the exit code.
+def descendants(pid: int) -> list[psutil.Process]:
+    """The live descendants of `pid` (empty when it is gone). The MCP SDK starts each stdio
+    server in a session of its own, so these are not all in the worker's process group."""
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def kill_leftovers(known: list[psutil.Process]) -> None:
+    """SIGKILL those of `known` still alive. psutil checks pid and create time, so a reused pid
+    is never signalled."""
+    for p in known:
+        try:
+            if p.is_running():
+                p.kill()
+        except psutil.Error:
+            pass
+
+
+async def stop(proc: trio.Process, known_descendants: list[psutil.Process],
+               grace_seconds: float = 5.0) -> int:
+    """SIGTERM the worker's group, SIGKILL after `grace_seconds`, reap; then SIGKILL any of its
+    descendants still alive (the ones seen now and `known_descendants`, recorded earlier in case
+    the worker died first and they were orphaned). Returns the exit code.
 
     Safe to call from a cancelled scope: it shields itself (a stop must finish).
     """
     with trio.CancelScope(shield=True):
+        tree = [*known_descendants, *descendants(proc.pid)]
         if proc.returncode is None:
             signal_group(proc.pid, signal.SIGTERM)
             with trio.move_on_after(grace_seconds):
                 await proc.wait()
-        # Kill the group even after the leader exited: stdio MCP servers may outlive it.
         signal_group(proc.pid, signal.SIGKILL)
         if proc.returncode is None:
             with trio.move_on_after(grace_seconds):
                 await proc.wait()
+        kill_leftovers(tree)
     return proc.returncode if proc.returncode is not None else -9
-

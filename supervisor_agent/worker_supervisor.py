@@ -64,6 +64,7 @@ class WorkerSupervisor:
         )
         self._scope = trio.CancelScope()
         self._done = trio.Event()
+        self._tree: list[psutil.Process] = []  # the worker's descendants, as last seen
 
     def _set(self, **changes: object) -> None:
         self.state = replace(self.state, **changes)  # type: ignore[arg-type]
@@ -126,8 +127,9 @@ class WorkerSupervisor:
         finally:
             if self._scope.cancel_called:
                 self._set(status=Status.STOPPING)
-            # Also after a crash: its stdio MCP servers may outlive it in its process group.
-            await process_runner.stop(proc, self.timers.stop_grace)
+            # Also after a crash: its stdio MCP servers may outlive it.
+            await process_runner.stop(proc, self._tree, self.timers.stop_grace)
+            self._tree = []
 
     async def _watch_health(self, proc: trio.Process, scope: trio.CancelScope) -> None:
         t = self.timers
@@ -135,10 +137,11 @@ class WorkerSupervisor:
         while True:
             probe = await check_health(self.http, self.bind_host, self.spec.port, t.health_timeout)
             if probe.ok:
+                self._tree = process_runner.descendants(proc.pid)
                 break
             if trio.current_time() > deadline:
                 self._error("health", f"not healthy within the startup grace ({t.startup_grace:g} s)")
-                await process_runner.stop(proc, t.stop_grace)
+                await process_runner.stop(proc, self._tree, t.stop_grace)
                 return
             await trio.sleep(t.health_poll_while_starting)
         self._set(status=Status.RUNNING, health=probe.health, last_health_check=time.time())
@@ -146,6 +149,7 @@ class WorkerSupervisor:
         while True:
             await trio.sleep(t.health_interval)
             probe = await check_health(self.http, self.bind_host, self.spec.port, t.health_timeout)
+            self._tree = process_runner.descendants(proc.pid)
             self.policy.on_healthy_for(trio.current_time() - healthy_since if probe.ok else 0.0)
             if not probe.ok:
                 healthy_since = trio.current_time()

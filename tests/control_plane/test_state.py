@@ -1,13 +1,13 @@
 import json
 
+import pytest
+
 from control_plane.ports import PortAllocator, PortRange
 from control_plane.state import ConfigEntry, FleetState
 from mcpfleet.errors import NotFound
 from mcpfleet.lifecycle import Health, Status
 from mcpfleet.model import AgentHello, WorkerState
 from mcpfleet.workspace import parse_workspace
-
-import pytest
 
 
 def entry(name: str, pin: str | None = None) -> ConfigEntry:

@@ -41,5 +41,5 @@ def test_assignments_round_trip() -> None:
 
 
 def test_route_round_trip_with_half_open_breaker() -> None:
-    r = Route("demo", Status.STARTING, Health.HEALTHY, "127.0.0.1", 40001, 60.0, "half-open", "")
+    r = Route("demo", Status.STARTING, Health.HEALTHY, "127.0.0.1", 40001, 60.0, "", "half-open")
     assert route_from_pb(route_to_pb(r)) == r

@@ -1,0 +1,3 @@
+from sse_edge.app import main
+
+main()
