@@ -8,6 +8,7 @@ and stops everything on Ctrl-C or SIGTERM; the agent stops its workers (`on_exit
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import signal
@@ -156,3 +157,19 @@ async def run_up(opts: UpOptions) -> int:
                         await child.stop()
                 nursery.cancel_scope.cancel()
     return code
+
+
+def register(sub: Any) -> None:
+    up = sub.add_parser("up", help="run control plane, agent and edge on this host")
+    up.add_argument("--dir", type=Path, default=Path(".mcpfleet"), help="state directory")
+    up.add_argument("--grpc-port", type=int, default=50051)
+    up.add_argument("--edge-port", type=int, default=8080)
+    up.add_argument("--port-min", type=int, default=40000, help="lowest worker port")
+    up.add_argument("--port-max", type=int, default=40999, help="highest worker port")
+    up.add_argument("--host-id", default=None, help="the agent's host id (default: hostname)")
+    up.set_defaults(handler=up_cmd)
+
+
+async def up_cmd(args: argparse.Namespace) -> int:
+    return await run_up(UpOptions(args.dir, args.grpc_port, args.edge_port, args.port_min, args.port_max,
+                                  args.host_id, json_output=args.output == "json"))

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class AdminServiceStub:
-    """Operator API behind the `mcpfleet` CLI. (The rest comes with the control-plane issue.)
+    """Operator API behind the `mcpfleet` CLI. Sections by area; add new RPCs to the end of yours.
     """
 
     def __init__(self, channel):
@@ -43,11 +43,15 @@ class AdminServiceStub:
 
 
 class AdminServiceServicer:
-    """Operator API behind the `mcpfleet` CLI. (The rest comes with the control-plane issue.)
+    """Operator API behind the `mcpfleet` CLI. Sections by area; add new RPCs to the end of yours.
     """
 
     def ListWorkspaces(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """-- workspaces
+        -- events, state, breakers
+        -- agents and logs
+        -- edges and connections
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -69,7 +73,7 @@ def add_AdminServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AdminService:
-    """Operator API behind the `mcpfleet` CLI. (The rest comes with the control-plane issue.)
+    """Operator API behind the `mcpfleet` CLI. Sections by area; add new RPCs to the end of yours.
     """
 
     @staticmethod
