@@ -14,8 +14,10 @@ from pathlib import Path
 
 import trio
 
+from control_plane.events import Event, EventBus, EventType
 from control_plane.port_store import save_ports
 from control_plane.state import ConfigEntry, FleetState
+from mcpfleet.lifecycle import Status
 from mcpfleet.model import AgentHello, AssignmentSet, WorkerState
 
 log = logging.getLogger(__name__)
@@ -44,10 +46,12 @@ class Mailbox:
 class Coordinator:
     """Owns the FleetState of one control-plane process (see module docstring)."""
 
-    def __init__(self, state: FleetState, ports_path: Path, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, state: FleetState, ports_path: Path, clock: Callable[[], float] = time.time,
+                 bus: EventBus | None = None) -> None:
         self.state = state
         self.ports_path = ports_path
         self.clock = clock
+        self.bus = bus if bus is not None else EventBus(clock=clock)
         self.mailboxes: dict[str, Mailbox] = {}
 
     def load_configs(self, entries: list[ConfigEntry]) -> None:
@@ -58,7 +62,13 @@ class Coordinator:
 
     def attach_agent(self, hello: AgentHello) -> Mailbox:
         """An agent stream said hello: register it and queue its full desired set."""
+        before = {ws: w for (h, ws), w in self.state.workers.items() if h == hello.host_id}
         self.state.agent_connected(hello, self.clock())
+        self.bus.post(Event(EventType.AGENT_CHANGED, "", hello.host_id, {
+            "status": "ready", "connected": True, "address": hello.address, "version": hello.version,
+            "workers": len(hello.workers)}))
+        for worker in hello.workers:
+            self.post_process_events(hello.host_id, before.get(worker.workspace), worker)
         mailbox = Mailbox()
         self.mailboxes[hello.host_id] = mailbox
         log.info("agent %s connected from %s with %d workers", hello.host_id, hello.address,
@@ -72,19 +82,71 @@ class Coordinator:
         if self.mailboxes.get(host_id) is mailbox:
             del self.mailboxes[host_id]
             self.state.agent_disconnected(host_id, self.clock())
+            self.bus.post(Event(EventType.AGENT_CHANGED, "", host_id, {"status": "unknown", "connected": False}))
             log.warning("agent %s disconnected; its workers keep running", host_id)
 
     def worker_reported(self, host_id: str, worker: WorkerState) -> None:
-        """Mirror one worker status change."""
+        """Mirror one worker status change; post `process/*` events for what changed."""
+        before = self.state.workers.get((host_id, worker.workspace))
         self.state.worker_reported(host_id, worker, self.clock())
+        self.post_process_events(host_id, before, worker)
+
+    def post_process_events(self, host_id: str, before: WorkerState | None, after: WorkerState) -> None:
+        """Diff two mirrored states of one worker and post `process/statusChanged` (every status or
+        health change) plus `process/started|stopped|error` on entering running|stopped|error."""
+        old_status = before.status if before else Status.STOPPED
+        if before is not None and old_status == after.status and before.health == after.health:
+            return
+        if before is None and after.status == Status.STOPPED:
+            return
+        ws = after.workspace
+        self.bus.post(Event(EventType.PROCESS_STATUS_CHANGED, ws, host_id, {
+            "status": str(after.status), "previous": str(old_status), "health": str(after.health),
+            "breaker": self.breaker_state(ws), "port": after.port, "pid": after.pid,
+            "restartCount": after.restart_count}))
+        if old_status == after.status:
+            return
+        if after.status == Status.RUNNING:
+            self.bus.post(Event(EventType.PROCESS_STARTED, ws, host_id, {
+                "pid": after.pid, "port": after.port, "startTime": after.start_time,
+                "configVersion": after.config_version}))
+        elif after.status == Status.STOPPED:
+            self.bus.post(Event(EventType.PROCESS_STOPPED, ws, host_id, {"reason": _last_error(after)}))
+        elif after.status == Status.ERROR:
+            self.bus.post(Event(EventType.PROCESS_ERROR, ws, host_id, {"error": _last_error(after)}))
+
+    def breaker_state(self, workspace: str) -> str:
+        """The workspace's breaker state name (`closed` until breakers are wired)."""
+        return "closed"
 
     def reconcile(self) -> None:
         """Recompute placement and ports; persist ports if they changed; push changed sets."""
         before = self.state.ports.to_json()
+        held = self._port_map()
         changed = self.state.reconcile()
         if self.state.ports.to_json() != before:
             save_ports(self.ports_path, self.state.ports)
+            self._post_port_events(held, self._port_map())
         for host, assignment_set in changed.items():
             mailbox = self.mailboxes.get(host)
             if mailbox is not None:
                 mailbox.put(assignment_set)
+
+    def _port_map(self) -> dict[tuple[str, str], int]:
+        return {(host, ws): port for host, hp in self.state.ports.hosts.items()
+                for ws, port in hp.allocated.items()}
+
+    def _post_port_events(self, before: dict[tuple[str, str], int], after: dict[tuple[str, str], int]) -> None:
+        for (host, ws), port in sorted(before.items()):
+            if after.get((host, ws)) != port:
+                self.bus.post(Event(EventType.RESOURCE_RELEASED, ws, host, {"kind": "port", "port": port}))
+        for (host, ws), port in sorted(after.items()):
+            if before.get((host, ws)) != port:
+                self.bus.post(Event(EventType.RESOURCE_ALLOCATED, ws, host, {"kind": "port", "port": port}))
+
+
+def _last_error(worker: WorkerState) -> str:
+    if not worker.error_history:
+        return ""
+    err = worker.error_history[-1]
+    return f"{err.reason}: {err.message}" if err.message else err.reason
