@@ -23,14 +23,13 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Any, TypeVar
 
 import grpc
 import trio
-from google.protobuf.message import Message
 
 from mcpfleet import errors
+from mcpfleet.rpc_client import Channel
 from mcpfleet.rpc_server import CallContext, GrpcServer, ServiceBinding
 from mcpfleet.rpc_streams import WINDOW, Stream
 
@@ -39,13 +38,6 @@ __all__ = ["Bridge", "CallContext", "Channel", "GrpcServer", "ServiceBinding", "
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-CHANNEL_OPTIONS = (
-    ("grpc.keepalive_time_ms", 10_000),
-    ("grpc.keepalive_timeout_ms", 5_000),
-    ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.http2.max_pings_without_data", 0),
-)
 
 # The one table: error class <-> gRPC status code, used in both directions.
 _CODES: tuple[tuple[type[errors.FleetError], grpc.StatusCode], ...] = (
@@ -279,110 +271,6 @@ async def open_bridge() -> AsyncIterator[Bridge]:
         raise
     finally:
         await bridge._stop_loop()
-
-
-class Channel:
-    """A client channel on the bridge's loop. Calls accept any generated stub class."""
-
-    def __init__(self, bridge: Bridge, target: str, token: str | None) -> None:
-        self.target = target
-        self._bridge = bridge
-        self._metadata = (("authorization", f"Bearer {token}"),) if token else None
-        self._grpc: Any = None  # grpc.aio.Channel, loop only
-        self._stubs: dict[type, Any] = {}  # loop only
-        self._streams: set[Stream] = set()
-        self._closed = False
-
-    async def _open_on_loop(self) -> None:
-        self._grpc = grpc.aio.insecure_channel(self.target, options=CHANNEL_OPTIONS)
-
-    def _stub(self, stub_cls: type) -> Any:
-        if self._grpc is None:
-            raise errors.Unavailable(f"the channel to {self.target} is closed")
-        stub = self._stubs.get(stub_cls)
-        if stub is None:
-            stub = self._stubs[stub_cls] = stub_cls(self._grpc)
-        return stub
-
-    async def unary(self, stub_cls: type, method: str, request: Message, *, timeout: float) -> Message:
-        """`stub_cls(channel).<method>(request, timeout=timeout)`, with a gRPC deadline of `timeout` seconds.
-
-        Raises the mapped errors.FleetError (DeadlineExceeded, Unavailable, NotFound, ...).
-        Cancelling the trio scope cancels the RPC.
-        """
-
-        async def call() -> Message:
-            return await getattr(self._stub(stub_cls), method)(  # type: ignore[no-any-return]
-                request, timeout=timeout, metadata=self._metadata)
-
-        return await self._bridge.run(call)
-
-    @asynccontextmanager
-    async def bidi(self, stub_cls: type, method: str, *,
-                   wait_for_ready: bool = False) -> AsyncIterator[Stream]:
-        """Open a bidi-streaming call `stub_cls(channel).<method>()` and yield its Stream.
-
-        Exiting the context cancels the call if it is still open. With `wait_for_ready`, the call
-        waits for the channel to connect instead of failing fast with UNAVAILABLE.
-        """
-        stream = Stream(self._bridge, client=True)
-
-        async def open_call() -> None:
-            new_call = getattr(self._stub(stub_cls), method)
-            call = new_call(metadata=self._metadata, wait_for_ready=wait_for_ready)
-            stream._start(call, writer=True)
-
-        await self._bridge.run(open_call)
-        self._streams.add(stream)
-        try:
-            yield stream
-        finally:
-            self._streams.discard(stream)
-            stream._close_trio_side()
-            with trio.CancelScope(shield=True), trio.move_on_after(2):
-                try:
-                    await self._bridge.run(stream._stop)
-                except errors.FleetError:
-                    pass
-
-    async def wait_ready(self, timeout: float) -> None:
-        """Wait up to `timeout` seconds for the channel to be READY (connecting if idle).
-
-        Raises errors.Unavailable on timeout.
-        """
-
-        async def ready() -> None:
-            if self._grpc is None:
-                raise errors.Unavailable(f"the channel to {self.target} is closed")
-            await self._grpc.channel_ready()
-
-        with trio.move_on_after(timeout):
-            await self._bridge.run(ready)
-            return
-        raise errors.Unavailable(f"{self.target} was not ready within {timeout} s")
-
-    async def close(self) -> None:
-        """Close the channel: its streams end (errors.Unavailable), its calls are cancelled. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        self._bridge._channels.discard(self)
-        streams = list(self._streams)
-        for stream in streams:
-            stream._end(errors.Unavailable(f"the channel to {self.target} is closed"), True)
-        with trio.CancelScope(shield=True), trio.move_on_after(5):
-            try:
-                await self._bridge.run(partial(self._close_on_loop, streams))
-            except errors.FleetError:
-                pass
-
-    async def _close_on_loop(self, streams: list[Stream]) -> None:
-        channel, self._grpc = self._grpc, None
-        self._stubs.clear()
-        if channel is not None:
-            await channel.close()
-        for stream in streams:
-            await stream._stop()
 
 
 def _guarded(fn: Callable[..., object], args: tuple[Any, ...]) -> None:

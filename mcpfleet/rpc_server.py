@@ -3,7 +3,10 @@
 A trio servicer is a plain object with, per RPC of its service:
 - unary-unary: `async def Method(self, request, ctx: CallContext) -> response`;
 - bidi-streaming: `async def Method(self, stream: Stream, ctx: CallContext) -> None`; the server
-  ends the call with OK when it returns.
+  ends the call with OK when it returns;
+- server-streaming (unary-stream): `async def Method(self, request, stream: Stream, ctx: CallContext)
+  -> None`; it writes with `await stream.send(msg)` (backpressure as for bidi) and the call ends
+  with OK when it returns; `stream.receive()` ends at once (EndOfChannel).
 Methods the object lacks answer UNIMPLEMENTED. Handlers run in trio, in the bridge's nursery.
 
 A handler (unary or bidi) is cancelled (trio.Cancelled) when its client cancels, disconnects or
@@ -171,8 +174,10 @@ class GrpcServer:
                 setattr(servicer, method.name, self._unary(name, fn))
             elif method.client_streaming and method.server_streaming:
                 setattr(servicer, method.name, self._bidi(name, fn))
+            elif method.server_streaming:
+                setattr(servicer, method.name, self._server_stream(name, fn))
             else:
-                raise ValueError(f"{name}: only unary-unary and bidi-streaming methods are supported")
+                raise ValueError(f"{name}: client-streaming methods are not supported")
         return servicer
 
     def _unary(self, name: str, fn: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
@@ -193,13 +198,25 @@ class GrpcServer:
         return handle
 
     def _bidi(self, name: str, fn: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+        return self._streaming(name, lambda _requests, stream, ctx: fn(stream, ctx), reader=True)
+
+    def _server_stream(self, name: str, fn: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+        return self._streaming(name, fn, reader=False)
+
+    def _streaming(self, name: str, fn: Callable[..., Awaitable[object]],
+                   *, reader: bool) -> Callable[..., Awaitable[object]]:
+        """grpc.aio handler for a call whose replies stream: `fn(request_or_iterator, stream, ctx)`."""
         bridge = self._bridge
 
-        async def handle(_requests: Any, context: Any) -> object:
+        async def handle(request: Any, context: Any) -> object:
             ctx = _call_context(context)
             stream = Stream(bridge, client=False)
-            job = _Job(name, lambda: fn(stream, ctx), lambda o: stream._push_out(Finished(o)), stream=True)
-            stream._start(context, writer=False)
+            # A bidi call's request iterator is a grpc.aio object: keep it out of the trio side
+            # (a handler's traceback kept by its caller would keep grpc's poller thread alive).
+            message = None if reader else request
+            job = _Job(name, lambda: fn(message, stream, ctx), lambda o: stream._push_out(Finished(o)),
+                       stream=True)
+            stream._start(context, writer=False, reader=reader)
             bridge.to_trio(self._start_job, job)
             try:
                 outcome = await stream._write_pump(context)

@@ -213,6 +213,10 @@ class Stream:
         self._inbox_send.close()
         self._wake_sender()
 
+    def _end_sending(self, err: errors.FleetError) -> None:
+        """Receive-only stream (server-streaming client): every `send()` raises `err`."""
+        self._send_error = err
+
     def _fail_send(self, err: errors.FleetError) -> None:
         """A write failed: sending is over; receiving ends when the read pump sees the call end."""
         if self._send_error is None:
@@ -225,11 +229,15 @@ class Stream:
 
     # ---- loop side -------------------------------------------------------------------------
 
-    def _start(self, rw: Any, *, writer: bool) -> None:
-        """On the loop: attach the call/context and start the pump tasks."""
+    def _start(self, rw: Any, *, writer: bool, reader: bool = True) -> None:
+        """On the loop: attach the call/context and start the pump tasks (`reader=False`: a
+        server-streaming handler's stream, which has nothing to read: receive() ends at once)."""
         self._rw = rw
         loop = asyncio.get_running_loop()
-        self._tasks.append(loop.create_task(self._read_pump(rw)))
+        if reader:
+            self._tasks.append(loop.create_task(self._read_pump(rw)))
+        else:
+            self._hub.to_trio(self._end, None, False)
         if writer:
             self._tasks.append(loop.create_task(self._write_pump(rw)))
 

@@ -26,23 +26,51 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from mcpfleet.v1 import common_pb2 as mcpfleet_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17mcpfleet/v1/admin.proto\x12\x0bmcpfleet.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18mcpfleet/v1/common.proto\"\x17\n\x15ListWorkspacesRequest\"\xb5\x02\n\x10WorkspaceSummary\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x06\x63onfig\x18\x02 \x01(\x0e\x32\x18.mcpfleet.v1.ConfigState\x12\x14\n\x0c\x63onfig_error\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x31\n\rlast_modified\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\tplacement\x18\x06 \x01(\x0e\x32\x1b.mcpfleet.v1.PlacementState\x12\x18\n\x10placement_reason\x18\x07 \x01(\t\x12\x0c\n\x04host\x18\x08 \x01(\t\x12\x0c\n\x04port\x18\t \x01(\x05\x12)\n\x06worker\x18\n \x01(\x0b\x32\x19.mcpfleet.v1.WorkerStatus\"K\n\x16ListWorkspacesResponse\x12\x31\n\nworkspaces\x18\x01 \x03(\x0b\x32\x1d.mcpfleet.v1.WorkspaceSummary*^\n\x0b\x43onfigState\x12\x1c\n\x18\x43ONFIG_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43ONFIG_STATE_VALID\x10\x01\x12\x19\n\x15\x43ONFIG_STATE_REJECTED\x10\x02*j\n\x0ePlacementState\x12\x1f\n\x1bPLACEMENT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16PLACEMENT_STATE_PLACED\x10\x01\x12\x1b\n\x17PLACEMENT_STATE_PENDING\x10\x02\x32i\n\x0c\x41\x64minService\x12Y\n\x0eListWorkspaces\x12\".mcpfleet.v1.ListWorkspacesRequest\x1a#.mcpfleet.v1.ListWorkspacesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17mcpfleet/v1/admin.proto\x12\x0bmcpfleet.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18mcpfleet/v1/common.proto\"\x17\n\x15ListWorkspacesRequest\"\xb5\x02\n\x10WorkspaceSummary\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x06\x63onfig\x18\x02 \x01(\x0e\x32\x18.mcpfleet.v1.ConfigState\x12\x14\n\x0c\x63onfig_error\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x31\n\rlast_modified\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\tplacement\x18\x06 \x01(\x0e\x32\x1b.mcpfleet.v1.PlacementState\x12\x18\n\x10placement_reason\x18\x07 \x01(\t\x12\x0c\n\x04host\x18\x08 \x01(\t\x12\x0c\n\x04port\x18\t \x01(\x05\x12)\n\x06worker\x18\n \x01(\x0b\x32\x19.mcpfleet.v1.WorkerStatus\"K\n\x16ListWorkspacesResponse\x12\x31\n\nworkspaces\x18\x01 \x03(\x0b\x32\x1d.mcpfleet.v1.WorkspaceSummary\"\x96\x01\n\nFleetEvent\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x0c\n\x04type\x18\x02 \x01(\t\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tworkspace\x18\x04 \x01(\t\x12\x0c\n\x04host\x18\x05 \x01(\t\x12\x11\n\tdata_json\x18\x06 \x01(\t\x12\x0f\n\x07\x62oot_id\x18\x07 \x01(\t\"F\n\x12WatchEventsRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\r\n\x05types\x18\x02 \x03(\t\x12\x0e\n\x06recent\x18\x03 \x01(\r\"\x1f\n\x0c\x45ventsResync\x12\x0f\n\x07\x64ropped\x18\x01 \x01(\r\"t\n\x13WatchEventsResponse\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.mcpfleet.v1.FleetEventH\x00\x12+\n\x06resync\x18\x02 \x01(\x0b\x32\x19.mcpfleet.v1.EventsResyncH\x00\x42\x06\n\x04\x62ody\":\n\x0fGetStateRequest\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12\x14\n\x0cshow_secrets\x18\x02 \x01(\x08\" \n\x10GetStateResponse\x12\x0c\n\x04json\x18\x01 \x01(\t\"\x16\n\x14ValidateStateRequest\"a\n\nStateIssue\x12\x10\n\x08severity\x18\x01 \x01(\t\x12\x11\n\tcomponent\x18\x02 \x01(\t\x12\x11\n\tworkspace\x18\x03 \x01(\t\x12\x0c\n\x04host\x18\x04 \x01(\t\x12\r\n\x05issue\x18\x05 \x01(\t\"@\n\x15ValidateStateResponse\x12\'\n\x06issues\x18\x01 \x03(\x0b\x32\x17.mcpfleet.v1.StateIssue\"\x93\x02\n\x0b\x42reakerInfo\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12(\n\x05state\x18\x02 \x01(\x0e\x32\x19.mcpfleet.v1.BreakerState\x12\x15\n\rfailure_count\x18\x03 \x01(\x05\x12\x30\n\x0clast_failure\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nnext_retry\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nopen_count\x18\x06 \x01(\x05\x12\x15\n\rrecent_errors\x18\x07 \x03(\t\x12#\n\x06health\x18\x08 \x01(\x0e\x32\x13.mcpfleet.v1.Health\"\x15\n\x13ListBreakersRequest\"B\n\x14ListBreakersResponse\x12*\n\x08\x62reakers\x18\x01 \x03(\x0b\x32\x18.mcpfleet.v1.BreakerInfo\"(\n\x13ResetBreakerRequest\x12\x11\n\tcomponent\x18\x01 \x01(\t\"A\n\x14ResetBreakerResponse\x12)\n\x07\x62reaker\x18\x01 \x01(\x0b\x32\x18.mcpfleet.v1.BreakerInfo*^\n\x0b\x43onfigState\x12\x1c\n\x18\x43ONFIG_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43ONFIG_STATE_VALID\x10\x01\x12\x19\n\x15\x43ONFIG_STATE_REJECTED\x10\x02*j\n\x0ePlacementState\x12\x1f\n\x1bPLACEMENT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16PLACEMENT_STATE_PLACED\x10\x01\x12\x1b\n\x17PLACEMENT_STATE_PENDING\x10\x02\x32\x88\x04\n\x0c\x41\x64minService\x12Y\n\x0eListWorkspaces\x12\".mcpfleet.v1.ListWorkspacesRequest\x1a#.mcpfleet.v1.ListWorkspacesResponse\x12R\n\x0bWatchEvents\x12\x1f.mcpfleet.v1.WatchEventsRequest\x1a .mcpfleet.v1.WatchEventsResponse0\x01\x12G\n\x08GetState\x12\x1c.mcpfleet.v1.GetStateRequest\x1a\x1d.mcpfleet.v1.GetStateResponse\x12V\n\rValidateState\x12!.mcpfleet.v1.ValidateStateRequest\x1a\".mcpfleet.v1.ValidateStateResponse\x12S\n\x0cListBreakers\x12 .mcpfleet.v1.ListBreakersRequest\x1a!.mcpfleet.v1.ListBreakersResponse\x12S\n\x0cResetBreaker\x12 .mcpfleet.v1.ResetBreakerRequest\x1a!.mcpfleet.v1.ResetBreakerResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mcpfleet.v1.admin_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONFIGSTATE']._serialized_start=513
-  _globals['_CONFIGSTATE']._serialized_end=607
-  _globals['_PLACEMENTSTATE']._serialized_start=609
-  _globals['_PLACEMENTSTATE']._serialized_end=715
+  _globals['_CONFIGSTATE']._serialized_start=1650
+  _globals['_CONFIGSTATE']._serialized_end=1744
+  _globals['_PLACEMENTSTATE']._serialized_start=1746
+  _globals['_PLACEMENTSTATE']._serialized_end=1852
   _globals['_LISTWORKSPACESREQUEST']._serialized_start=99
   _globals['_LISTWORKSPACESREQUEST']._serialized_end=122
   _globals['_WORKSPACESUMMARY']._serialized_start=125
   _globals['_WORKSPACESUMMARY']._serialized_end=434
   _globals['_LISTWORKSPACESRESPONSE']._serialized_start=436
   _globals['_LISTWORKSPACESRESPONSE']._serialized_end=511
-  _globals['_ADMINSERVICE']._serialized_start=717
-  _globals['_ADMINSERVICE']._serialized_end=822
+  _globals['_FLEETEVENT']._serialized_start=514
+  _globals['_FLEETEVENT']._serialized_end=664
+  _globals['_WATCHEVENTSREQUEST']._serialized_start=666
+  _globals['_WATCHEVENTSREQUEST']._serialized_end=736
+  _globals['_EVENTSRESYNC']._serialized_start=738
+  _globals['_EVENTSRESYNC']._serialized_end=769
+  _globals['_WATCHEVENTSRESPONSE']._serialized_start=771
+  _globals['_WATCHEVENTSRESPONSE']._serialized_end=887
+  _globals['_GETSTATEREQUEST']._serialized_start=889
+  _globals['_GETSTATEREQUEST']._serialized_end=947
+  _globals['_GETSTATERESPONSE']._serialized_start=949
+  _globals['_GETSTATERESPONSE']._serialized_end=981
+  _globals['_VALIDATESTATEREQUEST']._serialized_start=983
+  _globals['_VALIDATESTATEREQUEST']._serialized_end=1005
+  _globals['_STATEISSUE']._serialized_start=1007
+  _globals['_STATEISSUE']._serialized_end=1104
+  _globals['_VALIDATESTATERESPONSE']._serialized_start=1106
+  _globals['_VALIDATESTATERESPONSE']._serialized_end=1170
+  _globals['_BREAKERINFO']._serialized_start=1173
+  _globals['_BREAKERINFO']._serialized_end=1448
+  _globals['_LISTBREAKERSREQUEST']._serialized_start=1450
+  _globals['_LISTBREAKERSREQUEST']._serialized_end=1471
+  _globals['_LISTBREAKERSRESPONSE']._serialized_start=1473
+  _globals['_LISTBREAKERSRESPONSE']._serialized_end=1539
+  _globals['_RESETBREAKERREQUEST']._serialized_start=1541
+  _globals['_RESETBREAKERREQUEST']._serialized_end=1581
+  _globals['_RESETBREAKERRESPONSE']._serialized_start=1583
+  _globals['_RESETBREAKERRESPONSE']._serialized_end=1648
+  _globals['_ADMINSERVICE']._serialized_start=1855
+  _globals['_ADMINSERVICE']._serialized_end=2375
 # @@protoc_insertion_point(module_scope)

@@ -62,3 +62,125 @@ class ListWorkspacesResponse(_message.Message):
     WORKSPACES_FIELD_NUMBER: _ClassVar[int]
     workspaces: _containers.RepeatedCompositeFieldContainer[WorkspaceSummary]
     def __init__(self, workspaces: _Optional[_Iterable[_Union[WorkspaceSummary, _Mapping]]] = ...) -> None: ...
+
+class FleetEvent(_message.Message):
+    __slots__ = ("seq", "type", "time", "workspace", "host", "data_json", "boot_id")
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    DATA_JSON_FIELD_NUMBER: _ClassVar[int]
+    BOOT_ID_FIELD_NUMBER: _ClassVar[int]
+    seq: int
+    type: str
+    time: _timestamp_pb2.Timestamp
+    workspace: str
+    host: str
+    data_json: str
+    boot_id: str
+    def __init__(self, seq: _Optional[int] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workspace: _Optional[str] = ..., host: _Optional[str] = ..., data_json: _Optional[str] = ..., boot_id: _Optional[str] = ...) -> None: ...
+
+class WatchEventsRequest(_message.Message):
+    __slots__ = ("workspace", "types", "recent")
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    TYPES_FIELD_NUMBER: _ClassVar[int]
+    RECENT_FIELD_NUMBER: _ClassVar[int]
+    workspace: str
+    types: _containers.RepeatedScalarFieldContainer[str]
+    recent: int
+    def __init__(self, workspace: _Optional[str] = ..., types: _Optional[_Iterable[str]] = ..., recent: _Optional[int] = ...) -> None: ...
+
+class EventsResync(_message.Message):
+    __slots__ = ("dropped",)
+    DROPPED_FIELD_NUMBER: _ClassVar[int]
+    dropped: int
+    def __init__(self, dropped: _Optional[int] = ...) -> None: ...
+
+class WatchEventsResponse(_message.Message):
+    __slots__ = ("event", "resync")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    RESYNC_FIELD_NUMBER: _ClassVar[int]
+    event: FleetEvent
+    resync: EventsResync
+    def __init__(self, event: _Optional[_Union[FleetEvent, _Mapping]] = ..., resync: _Optional[_Union[EventsResync, _Mapping]] = ...) -> None: ...
+
+class GetStateRequest(_message.Message):
+    __slots__ = ("component", "show_secrets")
+    COMPONENT_FIELD_NUMBER: _ClassVar[int]
+    SHOW_SECRETS_FIELD_NUMBER: _ClassVar[int]
+    component: str
+    show_secrets: bool
+    def __init__(self, component: _Optional[str] = ..., show_secrets: _Optional[bool] = ...) -> None: ...
+
+class GetStateResponse(_message.Message):
+    __slots__ = ("json",)
+    JSON_FIELD_NUMBER: _ClassVar[int]
+    json: str
+    def __init__(self, json: _Optional[str] = ...) -> None: ...
+
+class ValidateStateRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class StateIssue(_message.Message):
+    __slots__ = ("severity", "component", "workspace", "host", "issue")
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    COMPONENT_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    ISSUE_FIELD_NUMBER: _ClassVar[int]
+    severity: str
+    component: str
+    workspace: str
+    host: str
+    issue: str
+    def __init__(self, severity: _Optional[str] = ..., component: _Optional[str] = ..., workspace: _Optional[str] = ..., host: _Optional[str] = ..., issue: _Optional[str] = ...) -> None: ...
+
+class ValidateStateResponse(_message.Message):
+    __slots__ = ("issues",)
+    ISSUES_FIELD_NUMBER: _ClassVar[int]
+    issues: _containers.RepeatedCompositeFieldContainer[StateIssue]
+    def __init__(self, issues: _Optional[_Iterable[_Union[StateIssue, _Mapping]]] = ...) -> None: ...
+
+class BreakerInfo(_message.Message):
+    __slots__ = ("component", "state", "failure_count", "last_failure", "next_retry", "open_count", "recent_errors", "health")
+    COMPONENT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    LAST_FAILURE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_RETRY_FIELD_NUMBER: _ClassVar[int]
+    OPEN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RECENT_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_FIELD_NUMBER: _ClassVar[int]
+    component: str
+    state: _common_pb2.BreakerState
+    failure_count: int
+    last_failure: _timestamp_pb2.Timestamp
+    next_retry: _timestamp_pb2.Timestamp
+    open_count: int
+    recent_errors: _containers.RepeatedScalarFieldContainer[str]
+    health: _common_pb2.Health
+    def __init__(self, component: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.BreakerState, str]] = ..., failure_count: _Optional[int] = ..., last_failure: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_retry: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., open_count: _Optional[int] = ..., recent_errors: _Optional[_Iterable[str]] = ..., health: _Optional[_Union[_common_pb2.Health, str]] = ...) -> None: ...
+
+class ListBreakersRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListBreakersResponse(_message.Message):
+    __slots__ = ("breakers",)
+    BREAKERS_FIELD_NUMBER: _ClassVar[int]
+    breakers: _containers.RepeatedCompositeFieldContainer[BreakerInfo]
+    def __init__(self, breakers: _Optional[_Iterable[_Union[BreakerInfo, _Mapping]]] = ...) -> None: ...
+
+class ResetBreakerRequest(_message.Message):
+    __slots__ = ("component",)
+    COMPONENT_FIELD_NUMBER: _ClassVar[int]
+    component: str
+    def __init__(self, component: _Optional[str] = ...) -> None: ...
+
+class ResetBreakerResponse(_message.Message):
+    __slots__ = ("breaker",)
+    BREAKER_FIELD_NUMBER: _ClassVar[int]
+    breaker: BreakerInfo
+    def __init__(self, breaker: _Optional[_Union[BreakerInfo, _Mapping]] = ...) -> None: ...

@@ -40,6 +40,31 @@ class AdminServiceStub:
                 request_serializer=mcpfleet_dot_v1_dot_admin__pb2.ListWorkspacesRequest.SerializeToString,
                 response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ListWorkspacesResponse.FromString,
                 _registered_method=True)
+        self.WatchEvents = channel.unary_stream(
+                '/mcpfleet.v1.AdminService/WatchEvents',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.WatchEventsRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.WatchEventsResponse.FromString,
+                _registered_method=True)
+        self.GetState = channel.unary_unary(
+                '/mcpfleet.v1.AdminService/GetState',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.GetStateRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.GetStateResponse.FromString,
+                _registered_method=True)
+        self.ValidateState = channel.unary_unary(
+                '/mcpfleet.v1.AdminService/ValidateState',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.ValidateStateRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ValidateStateResponse.FromString,
+                _registered_method=True)
+        self.ListBreakers = channel.unary_unary(
+                '/mcpfleet.v1.AdminService/ListBreakers',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.ListBreakersRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ListBreakersResponse.FromString,
+                _registered_method=True)
+        self.ResetBreaker = channel.unary_unary(
+                '/mcpfleet.v1.AdminService/ResetBreaker',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.ResetBreakerRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ResetBreakerResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -48,8 +73,41 @@ class AdminServiceServicer:
 
     def ListWorkspaces(self, request, context):
         """-- workspaces
-        -- events, state, breakers
-        -- agents and logs
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchEvents(self, request, context):
+        """-- events, state, breakers
+        Events as they happen (optionally recent ones first); a watcher that falls behind gets `resync`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetState(self, request, context):
+        """The state inspection API (same JSON as GET /api/debug/state/{component}).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ValidateState(self, request, context):
+        """validateSystemState: every check about processes and ports goes through the agents.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBreakers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResetBreaker(self, request, context):
+        """-- agents and logs
         -- edges and connections
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -63,6 +121,31 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ListWorkspaces,
                     request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ListWorkspacesRequest.FromString,
                     response_serializer=mcpfleet_dot_v1_dot_admin__pb2.ListWorkspacesResponse.SerializeToString,
+            ),
+            'WatchEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchEvents,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.WatchEventsRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.WatchEventsResponse.SerializeToString,
+            ),
+            'GetState': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetState,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.GetStateRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.GetStateResponse.SerializeToString,
+            ),
+            'ValidateState': grpc.unary_unary_rpc_method_handler(
+                    servicer.ValidateState,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ValidateStateRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.ValidateStateResponse.SerializeToString,
+            ),
+            'ListBreakers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBreakers,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ListBreakersRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.ListBreakersResponse.SerializeToString,
+            ),
+            'ResetBreaker': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetBreaker,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ResetBreakerRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.ResetBreakerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -93,6 +176,141 @@ class AdminService:
             '/mcpfleet.v1.AdminService/ListWorkspaces',
             mcpfleet_dot_v1_dot_admin__pb2.ListWorkspacesRequest.SerializeToString,
             mcpfleet_dot_v1_dot_admin__pb2.ListWorkspacesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/WatchEvents',
+            mcpfleet_dot_v1_dot_admin__pb2.WatchEventsRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.WatchEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/GetState',
+            mcpfleet_dot_v1_dot_admin__pb2.GetStateRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.GetStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ValidateState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/ValidateState',
+            mcpfleet_dot_v1_dot_admin__pb2.ValidateStateRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.ValidateStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBreakers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/ListBreakers',
+            mcpfleet_dot_v1_dot_admin__pb2.ListBreakersRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.ListBreakersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetBreaker(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/ResetBreaker',
+            mcpfleet_dot_v1_dot_admin__pb2.ResetBreakerRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.ResetBreakerResponse.FromString,
             options,
             channel_credentials,
             insecure,
