@@ -83,6 +83,8 @@ def worker_to_pb(w: WorkerState) -> common_pb2.WorkerStatus:
         rss_mib=w.rss_mib,
         cpu_percent=w.cpu_percent,
         create_time=w.create_time or 0.0,
+        process_count=w.process_count,
+        health_reason=w.health_reason,
     )
 
 
@@ -105,6 +107,8 @@ def worker_from_pb(m: common_pb2.WorkerStatus) -> WorkerState:
         rss_mib=m.rss_mib,
         cpu_percent=m.cpu_percent,
         create_time=m.create_time or None,
+        process_count=m.process_count,
+        health_reason=m.health_reason,
     )
 
 

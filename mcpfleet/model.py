@@ -53,6 +53,8 @@ class WorkerState:
     config_version: str = ""
     rss_mib: float = 0.0
     cpu_percent: float = 0.0
+    process_count: int = 0
+    health_reason: str = ""
 
 
 @dataclass(frozen=True)

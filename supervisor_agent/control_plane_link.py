@@ -22,14 +22,14 @@ from mcpfleet.v1 import agent_pb2, agent_pb2_grpc
 from supervisor_agent.worker_pool import WorkerPool
 
 log = logging.getLogger(__name__)
-RECONNECT = Backoff(initial=0.5, maximum=10.0, jitter=0.2, immediate_first=False)
 
 
 class ControlPlaneLink:
     """Owns the connection loop; `run` never returns until cancelled."""
 
     def __init__(self, bridge: Bridge, target: str, pool: WorkerPool, host_id: str, address: str,
-                 port_min: int, port_max: int, token: str | None = None) -> None:
+                 port_min: int, port_max: int, token: str | None = None,
+                 reconnect_max: float = 10.0) -> None:
         self.bridge = bridge
         self.target = target
         self.pool = pool
@@ -40,6 +40,7 @@ class ControlPlaneLink:
         self.connected = trio.Event()
         self._seq = 0
         self._heartbeat_interval = 5.0
+        self.reconnect = Backoff(initial=0.5, maximum=reconnect_max, jitter=0.2, immediate_first=False)
 
     async def run(self) -> None:
         attempt = 0
@@ -49,7 +50,7 @@ class ControlPlaneLink:
                 attempt = 0
             except (errors.FleetError, trio.EndOfChannel, trio.BrokenResourceError) as err:
                 log.warning("control plane link to %s: %s", self.target, err or type(err).__name__)
-            delay = RECONNECT.delay(attempt, random.Random())
+            delay = self.reconnect.delay(attempt, random.Random())
             attempt += 1
             await trio.sleep(delay)
 

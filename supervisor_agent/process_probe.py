@@ -29,4 +29,7 @@ async def check_health(client: httpx.AsyncClient, host: str, port: int, timeout:
         health = Health(body.get("status", "unhealthy"))
     except ValueError:
         return Probe(False, Health.UNHEALTHY, f"bad /healthz answer (HTTP {resp.status_code})")
-    return Probe(resp.status_code == 200, health, "" if resp.status_code == 200 else resp.text[:200])
+    failing = {name: r.get("error", "") for name, r in (body.get("servers") or {}).items()
+               if isinstance(r, dict) and not r.get("ok")}
+    detail = "; ".join(f"server {name!r} failed: {err}"[:200] for name, err in sorted(failing.items()))
+    return Probe(resp.status_code == 200, health, detail or ("" if resp.status_code == 200 else resp.text[:200]))

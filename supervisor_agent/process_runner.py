@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import psutil
 import trio
@@ -114,13 +116,110 @@ def kill_leftovers(known: list[psutil.Process]) -> None:
             pass
 
 
-async def stop(proc: trio.Process, known_descendants: list[psutil.Process],
+class WorkerHandle(Protocol):
+    """What `stop` needs of a worker process: a spawned `trio.Process` or an `Adopted` one."""
+
+    pid: int
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    async def wait(self) -> int: ...
+
+
+class Adopted:
+    """A worker started by an earlier agent (not our child: we cannot reap it or learn its exit
+    code). Its exit is seen through a pidfd (at once), or by polling psutil every `poll` seconds
+    where pidfds are unavailable. `returncode` is -1 once it is gone (the code is unknowable)."""
+
+    def __init__(self, proc: psutil.Process, poll: float = 0.5) -> None:
+        self.pid = proc.pid
+        self._proc = proc
+        self._poll = poll
+        self.returncode: int | None = None
+        try:
+            self._pidfd: int | None = os.pidfd_open(proc.pid)
+        except (OSError, AttributeError):
+            self._pidfd = None
+
+    def _gone(self) -> bool:
+        try:
+            return not self._proc.is_running() or self._proc.status() == psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return True
+
+    async def wait(self) -> int:
+        """Wait until the process is gone; returns -1."""
+        while self.returncode is None:
+            if self._pidfd is not None:
+                await trio.lowlevel.wait_readable(self._pidfd)
+                self.close()
+                self.returncode = -1
+            elif self._gone():
+                self.returncode = -1
+            else:
+                await trio.sleep(self._poll)
+        return self.returncode
+
+    def close(self) -> None:
+        """Release the pidfd."""
+        if self._pidfd is not None:
+            fd, self._pidfd = self._pidfd, None
+            os.close(fd)
+
+
+def adopt(pid: int, create_time: float) -> Adopted | None:
+    """The live worker `pid` if its psutil create time equals `create_time` (so a reused pid of an
+    unrelated process is never taken, and never signalled) and it still leads its own process
+    group; else None. Used to re-adopt workers recorded by a previous agent."""
+    try:
+        proc = psutil.Process(pid)
+        if abs(proc.create_time() - create_time) > 0.01 or proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        if os.getpgid(pid) != pid:
+            return None
+    except (psutil.Error, OSError):
+        return None
+    return Adopted(proc)
+
+
+def kill_now(proc: WorkerHandle) -> None:
+    """SIGKILL the worker's group and its recorded descendants at once (a hung or SIGSTOPped
+    worker cannot act on SIGTERM). Reaping is left to `stop`."""
+    tree = descendants(proc.pid)
+    if proc.returncode is None:
+        signal_group(proc.pid, signal.SIGKILL)
+    kill_leftovers(tree)
+
+
+def rotate_log(path: Path, max_bytes: int, keep: int = 3) -> bool:
+    """Copy-truncate `path` when it is over `max_bytes`: copy to `.1` (older ones shift up to
+    `.keep`), then truncate in place (the worker keeps its O_APPEND descriptor). Returns True
+    when it rotated. Lines written between the copy and the truncate are lost (copy-truncate's
+    known trade-off)."""
+    try:
+        if path.stat().st_size <= max_bytes:
+            return False
+    except FileNotFoundError:
+        return False
+    for n in range(keep - 1, 0, -1):
+        older = path.with_name(f"{path.name}.{n}")
+        if older.exists():
+            older.replace(path.with_name(f"{path.name}.{n + 1}"))
+    shutil.copyfile(path, path.with_name(f"{path.name}.1"))
+    with open(path, "r+b") as f:
+        f.truncate(0)
+    return True
+
+
+async def stop(proc: WorkerHandle, known_descendants: list[psutil.Process],
                grace_seconds: float = 5.0) -> int:
     """SIGTERM the worker's group, SIGKILL after `grace_seconds`, reap; then SIGKILL any of its
     descendants still alive (the ones seen now and `known_descendants`, recorded earlier in case
     the worker died first and they were orphaned). Returns the exit code.
 
-    Safe to call from a cancelled scope: it shields itself (a stop must finish).
+    Safe to call from a cancelled scope: it shields itself (a stop must finish). An `Adopted`
+    worker is not our child: it is signalled the same way and waited for through its pidfd.
     """
     with trio.CancelScope(shield=True):
         tree = [*known_descendants, *descendants(proc.pid)]

@@ -1,8 +1,11 @@
 """The agent's workers: applies AssignmentSets and keeps the observed state of every worker.
 
 Owns one WorkerSupervisor task per assigned workspace (in the agent's nursery), the latest
-WorkerState of each (the full snapshot sent on every connect), and the set of workspaces whose
-state changed since the link last sent them (latest value wins).
+WorkerState of each (the full snapshot sent on every connect), the set of workspaces whose
+state changed since the link last sent them (latest value wins), the host-wide semaphore of
+starts in progress (at most `Timers.max_starts`), and the local state file of running workers
+(`worker_records`), rewritten whenever a worker's pid changes, from which `restore` re-adopts
+the workers an earlier agent left running.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from pathlib import Path
 import httpx
 import trio
 
-from mcpfleet.model import AssignmentSet, WorkerState
+from mcpfleet.model import Assignment, AssignmentSet, WorkerState
 from supervisor_agent.reconcile import is_newer, plan
+from supervisor_agent.worker_records import WorkerRecord, load_records, save_records
 from supervisor_agent.worker_supervisor import Timers, WorkerSupervisor
 
 log = logging.getLogger(__name__)
@@ -24,7 +28,7 @@ class WorkerPool:
     """See module docstring. Call `apply` for each AssignmentSet; `stop_all` on exit."""
 
     def __init__(self, nursery: trio.Nursery, state_dir: Path, bind_host: str, timers: Timers,
-                 http: httpx.AsyncClient) -> None:
+                 http: httpx.AsyncClient, host_id: str = "") -> None:
         self.nursery = nursery
         self.state_dir = state_dir
         self.bind_host = bind_host
@@ -36,11 +40,51 @@ class WorkerPool:
         self.changed = trio.Event()
         self.applied: tuple[str, int] | None = None
         self._lock = trio.Lock()
+        self.host_id = host_id
+        self.starts = trio.Semaphore(timers.max_starts)
+        self.records: dict[str, WorkerRecord] = {}
 
     def _report(self, state: WorkerState) -> None:
         self.states[state.workspace] = state
         self.dirty.add(state.workspace)
         self.changed.set()
+        self._record(state)
+
+    def _record(self, state: WorkerState) -> None:
+        ws = state.workspace
+        if state.pid and state.create_time:
+            rec: WorkerRecord | None = WorkerRecord(ws, state.pid, state.create_time, state.port,
+                                                    state.config_version, state.restart_count)
+        else:
+            rec = None
+        if self.records.get(ws) == rec:
+            return
+        if rec is None:
+            del self.records[ws]
+        else:
+            self.records[ws] = rec
+        try:
+            save_records(self.state_dir, self.host_id, self.records)
+        except OSError as err:
+            log.error("cannot write the workers state file: %s", err)
+
+    async def restore(self) -> int:
+        """Supervise the workers recorded in the state file: live ones (pid and create time match)
+        are re-adopted, dead ones started again. Call once, before the first `apply`. Returns
+        how many records there were."""
+        records = load_records(self.state_dir)
+        for ws, rec in records.items():
+            try:
+                config_json = (self.state_dir / "workers" / f"{ws}.json").read_text()
+            except OSError as err:
+                log.warning("worker %s: no saved config (%s); not re-adopting pid %d", ws, err, rec.pid)
+                continue
+            assignment = Assignment(ws, config_json, rec.config_version, rec.port)
+            sup = WorkerSupervisor(assignment, self.state_dir, self.bind_host, self.timers,
+                                   self.http, self._report, starts=self.starts, adopt=rec)
+            self.supervisors[ws] = sup
+            await self.nursery.start(sup.run)
+        return len(records)
 
     def take_changes(self) -> list[WorkerState]:
         """The states changed since the last call (for the link to send), oldest dirt cleared."""
@@ -67,7 +111,8 @@ class WorkerPool:
                     stops.start_soon(self._stop, ws)
             for assignment in todo.start:
                 sup = WorkerSupervisor(assignment, self.state_dir, self.bind_host, self.timers,
-                                       self.http, self._report, self.states.get(assignment.workspace))
+                                       self.http, self._report, self.states.get(assignment.workspace),
+                                       starts=self.starts)
                 self.supervisors[assignment.workspace] = sup
                 await self.nursery.start(sup.run)
             self.applied = (desired.boot_id, desired.generation)
@@ -81,3 +126,11 @@ class WorkerPool:
         async with trio.open_nursery() as stops:
             for ws in list(self.supervisors):
                 stops.start_soon(self._stop, ws)
+
+    async def detach_all(self) -> None:
+        """Leave every worker running and end supervision (the agent's `on_exit = keep`); the
+        state file keeps naming them for the next agent."""
+        async with trio.open_nursery() as detaches:
+            for sup in list(self.supervisors.values()):
+                detaches.start_soon(sup.detach)
+        self.supervisors.clear()

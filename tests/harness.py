@@ -23,7 +23,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "examples" / "workspaces" / "demo.json"
 FAST_AGENT_TIMERS = ["--health-interval", "0.5", "--health-timeout", "2", "--stop-grace", "3",
-                     "--startup-grace", "30"]
+                     "--startup-grace", "30", "--on-exit", "stop"]
 
 
 def free_port() -> int:

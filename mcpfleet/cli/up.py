@@ -133,7 +133,7 @@ async def run_up(opts: UpOptions) -> int:
         async with trio.open_nursery() as nursery:
             try:
                 grpc = (await cp.start(nursery))["addresses"]["grpc"]
-                agent_args = ["--control-plane", grpc, "--state-dir", str(d / "agent"),
+                agent_args = ["--control-plane", grpc, "--state-dir", str(d / "agent"), "--on-exit", "stop",
                               "--port-min", str(opts.port_min), "--port-max", str(opts.port_max)]
                 if opts.host_id:
                     agent_args += ["--host-id", opts.host_id]

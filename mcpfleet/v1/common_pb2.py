@@ -25,21 +25,21 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18mcpfleet/v1/common.proto\x12\x0bmcpfleet.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"l\n\x0cProcessError\x12(\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x11\n\texit_code\x18\x04 \x01(\x05\"\x90\x03\n\x0cWorkerStatus\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x0c\n\x04port\x18\x03 \x01(\x05\x12*\n\x06status\x18\x04 \x01(\x0e\x32\x1a.mcpfleet.v1.ProcessStatus\x12.\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x11last_health_check\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrestart_count\x18\x07 \x01(\x05\x12\x30\n\rerror_history\x18\x08 \x03(\x0b\x32\x19.mcpfleet.v1.ProcessError\x12#\n\x06health\x18\t \x01(\x0e\x32\x13.mcpfleet.v1.Health\x12\x16\n\x0e\x63onfig_version\x18\n \x01(\t\x12\x0f\n\x07rss_mib\x18\x0b \x01(\x01\x12\x13\n\x0b\x63pu_percent\x18\x0c \x01(\x01\x12\x13\n\x0b\x63reate_time\x18\r \x01(\x01*\xbb\x01\n\rProcessStatus\x12\x1e\n\x1aPROCESS_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16PROCESS_STATUS_STOPPED\x10\x01\x12\x1b\n\x17PROCESS_STATUS_STARTING\x10\x02\x12\x1a\n\x16PROCESS_STATUS_RUNNING\x10\x03\x12\x1b\n\x17PROCESS_STATUS_STOPPING\x10\x04\x12\x18\n\x14PROCESS_STATUS_ERROR\x10\x05*_\n\x06Health\x12\x16\n\x12HEALTH_UNSPECIFIED\x10\x00\x12\x12\n\x0eHEALTH_HEALTHY\x10\x01\x12\x13\n\x0fHEALTH_DEGRADED\x10\x02\x12\x14\n\x10HEALTH_UNHEALTHY\x10\x03*|\n\x0c\x42reakerState\x12\x1d\n\x19\x42REAKER_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42REAKER_STATE_CLOSED\x10\x01\x12\x16\n\x12\x42REAKER_STATE_OPEN\x10\x02\x12\x1b\n\x17\x42REAKER_STATE_HALF_OPEN\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18mcpfleet/v1/common.proto\x12\x0bmcpfleet.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"l\n\x0cProcessError\x12(\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x11\n\texit_code\x18\x04 \x01(\x05\"\xbe\x03\n\x0cWorkerStatus\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x0c\n\x04port\x18\x03 \x01(\x05\x12*\n\x06status\x18\x04 \x01(\x0e\x32\x1a.mcpfleet.v1.ProcessStatus\x12.\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x11last_health_check\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrestart_count\x18\x07 \x01(\x05\x12\x30\n\rerror_history\x18\x08 \x03(\x0b\x32\x19.mcpfleet.v1.ProcessError\x12#\n\x06health\x18\t \x01(\x0e\x32\x13.mcpfleet.v1.Health\x12\x16\n\x0e\x63onfig_version\x18\n \x01(\t\x12\x0f\n\x07rss_mib\x18\x0b \x01(\x01\x12\x13\n\x0b\x63pu_percent\x18\x0c \x01(\x01\x12\x13\n\x0b\x63reate_time\x18\r \x01(\x01\x12\x15\n\rprocess_count\x18\x0e \x01(\x05\x12\x15\n\rhealth_reason\x18\x0f \x01(\t*\xbb\x01\n\rProcessStatus\x12\x1e\n\x1aPROCESS_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16PROCESS_STATUS_STOPPED\x10\x01\x12\x1b\n\x17PROCESS_STATUS_STARTING\x10\x02\x12\x1a\n\x16PROCESS_STATUS_RUNNING\x10\x03\x12\x1b\n\x17PROCESS_STATUS_STOPPING\x10\x04\x12\x18\n\x14PROCESS_STATUS_ERROR\x10\x05*_\n\x06Health\x12\x16\n\x12HEALTH_UNSPECIFIED\x10\x00\x12\x12\n\x0eHEALTH_HEALTHY\x10\x01\x12\x13\n\x0fHEALTH_DEGRADED\x10\x02\x12\x14\n\x10HEALTH_UNHEALTHY\x10\x03*|\n\x0c\x42reakerState\x12\x1d\n\x19\x42REAKER_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42REAKER_STATE_CLOSED\x10\x01\x12\x16\n\x12\x42REAKER_STATE_OPEN\x10\x02\x12\x1b\n\x17\x42REAKER_STATE_HALF_OPEN\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mcpfleet.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PROCESSSTATUS']._serialized_start=588
-  _globals['_PROCESSSTATUS']._serialized_end=775
-  _globals['_HEALTH']._serialized_start=777
-  _globals['_HEALTH']._serialized_end=872
-  _globals['_BREAKERSTATE']._serialized_start=874
-  _globals['_BREAKERSTATE']._serialized_end=998
+  _globals['_PROCESSSTATUS']._serialized_start=634
+  _globals['_PROCESSSTATUS']._serialized_end=821
+  _globals['_HEALTH']._serialized_start=823
+  _globals['_HEALTH']._serialized_end=918
+  _globals['_BREAKERSTATE']._serialized_start=920
+  _globals['_BREAKERSTATE']._serialized_end=1044
   _globals['_PROCESSERROR']._serialized_start=74
   _globals['_PROCESSERROR']._serialized_end=182
   _globals['_WORKERSTATUS']._serialized_start=185
-  _globals['_WORKERSTATUS']._serialized_end=585
+  _globals['_WORKERSTATUS']._serialized_end=631
 # @@protoc_insertion_point(module_scope)

@@ -60,7 +60,7 @@ class ProcessError(_message.Message):
     def __init__(self, time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., exit_code: _Optional[int] = ...) -> None: ...
 
 class WorkerStatus(_message.Message):
-    __slots__ = ("workspace", "pid", "port", "status", "start_time", "last_health_check", "restart_count", "error_history", "health", "config_version", "rss_mib", "cpu_percent", "create_time")
+    __slots__ = ("workspace", "pid", "port", "status", "start_time", "last_health_check", "restart_count", "error_history", "health", "config_version", "rss_mib", "cpu_percent", "create_time", "process_count", "health_reason")
     WORKSPACE_FIELD_NUMBER: _ClassVar[int]
     PID_FIELD_NUMBER: _ClassVar[int]
     PORT_FIELD_NUMBER: _ClassVar[int]
@@ -74,6 +74,8 @@ class WorkerStatus(_message.Message):
     RSS_MIB_FIELD_NUMBER: _ClassVar[int]
     CPU_PERCENT_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PROCESS_COUNT_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_REASON_FIELD_NUMBER: _ClassVar[int]
     workspace: str
     pid: int
     port: int
@@ -87,4 +89,6 @@ class WorkerStatus(_message.Message):
     rss_mib: float
     cpu_percent: float
     create_time: float
-    def __init__(self, workspace: _Optional[str] = ..., pid: _Optional[int] = ..., port: _Optional[int] = ..., status: _Optional[_Union[ProcessStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_health_check: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., restart_count: _Optional[int] = ..., error_history: _Optional[_Iterable[_Union[ProcessError, _Mapping]]] = ..., health: _Optional[_Union[Health, str]] = ..., config_version: _Optional[str] = ..., rss_mib: _Optional[float] = ..., cpu_percent: _Optional[float] = ..., create_time: _Optional[float] = ...) -> None: ...
+    process_count: int
+    health_reason: str
+    def __init__(self, workspace: _Optional[str] = ..., pid: _Optional[int] = ..., port: _Optional[int] = ..., status: _Optional[_Union[ProcessStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_health_check: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., restart_count: _Optional[int] = ..., error_history: _Optional[_Iterable[_Union[ProcessError, _Mapping]]] = ..., health: _Optional[_Union[Health, str]] = ..., config_version: _Optional[str] = ..., rss_mib: _Optional[float] = ..., cpu_percent: _Optional[float] = ..., create_time: _Optional[float] = ..., process_count: _Optional[int] = ..., health_reason: _Optional[str] = ...) -> None: ...
