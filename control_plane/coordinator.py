@@ -14,9 +14,11 @@ from pathlib import Path
 
 import trio
 
+from control_plane.breaker_board import BreakerBoard, workspace_component
 from control_plane.events import Event, EventBus, EventType
 from control_plane.port_store import save_ports
 from control_plane.state import ConfigEntry, FleetState
+from mcpfleet.errors import NotFound
 from mcpfleet.lifecycle import Status
 from mcpfleet.model import AgentHello, AssignmentSet, WorkerState
 
@@ -52,7 +54,9 @@ class Coordinator:
         self.ports_path = ports_path
         self.clock = clock
         self.bus = bus if bus is not None else EventBus(clock=clock)
+        self.breakers = BreakerBoard()
         self.mailboxes: dict[str, Mailbox] = {}
+        self.closing = False  # set at shutdown: agent streams ending then are not link failures
 
     def load_configs(self, entries: list[ConfigEntry]) -> None:
         """Record workspace configs (at startup or after a change) and reconcile."""
@@ -69,6 +73,7 @@ class Coordinator:
             "workers": len(hello.workers)}))
         for worker in hello.workers:
             self.post_process_events(hello.host_id, before.get(worker.workspace), worker)
+        self.apply_breakers(self.breakers.agent_up(hello.host_id, self.clock()), reconcile=False)
         mailbox = Mailbox()
         self.mailboxes[hello.host_id] = mailbox
         log.info("agent %s connected from %s with %d workers", hello.host_id, hello.address,
@@ -83,13 +88,19 @@ class Coordinator:
             del self.mailboxes[host_id]
             self.state.agent_disconnected(host_id, self.clock())
             self.bus.post(Event(EventType.AGENT_CHANGED, "", host_id, {"status": "unknown", "connected": False}))
+            if not self.closing:
+                self.apply_breakers(self.breakers.agent_lost(host_id, self.clock(), "agent stream ended"))
             log.warning("agent %s disconnected; its workers keep running", host_id)
 
     def worker_reported(self, host_id: str, worker: WorkerState) -> None:
         """Mirror one worker status change; post `process/*` events for what changed."""
         before = self.state.workers.get((host_id, worker.workspace))
         self.state.worker_reported(host_id, worker, self.clock())
+        if before is not None and before.port != worker.port:
+            before = None  # a report about another port: not a transition of this worker
+        changed = self.breakers.worker_report(before, worker, self.clock())
         self.post_process_events(host_id, before, worker)
+        self.apply_breakers(changed)
 
     def post_process_events(self, host_id: str, before: WorkerState | None, after: WorkerState) -> None:
         """Diff two mirrored states of one worker and post `process/statusChanged` (every status or
@@ -116,8 +127,45 @@ class Coordinator:
             self.bus.post(Event(EventType.PROCESS_ERROR, ws, host_id, {"error": _last_error(after)}))
 
     def breaker_state(self, workspace: str) -> str:
-        """The workspace's breaker state name (`closed` until breakers are wired)."""
-        return "closed"
+        """The workspace's breaker state name: closed, open or half-open."""
+        return self.breakers.state_of(workspace_component(workspace))
+
+    def apply_breakers(self, changed: list[str], *, reconcile: bool = True) -> None:
+        """After breakers changed: post `breaker/changed`, give the state the new restart modes
+        and blocked hosts, and (if `reconcile`) push the changed assignment sets."""
+        if not changed:
+            return
+        for component in changed:
+            b = self.breakers.get(component)
+            kind, _, name = component.partition("/")
+            self.bus.post(Event(EventType.BREAKER_CHANGED, name if kind == "workspace" else "",
+                                name if kind == "agent" else "", {
+                                    "component": component, "state": str(b.state),
+                                    "failureCount": b.failure_count, "nextRetry": b.next_retry,
+                                    "openCount": b.open_count,
+                                    "lastError": b.recent_errors[-1].message if b.recent_errors else ""}))
+            log.warning("breaker %s is %s (failures %d, next retry %s)", component, b.state, b.failure_count,
+                        b.next_retry)
+        self.state.restart_modes = self.breakers.restart_modes()
+        self.state.blocked_hosts = self.breakers.blocked_hosts()
+        if reconcile:
+            self.reconcile()
+
+    def reset_breaker(self, component: str) -> None:
+        """Operator reset of one breaker. Raises NotFound for an unknown component."""
+        try:
+            _, changed = self.breakers.reset(component)
+        except KeyError:
+            raise NotFound(f"no breaker {component!r} (see `mcpfleet breakers list`)") from None
+        self.apply_breakers([component] if changed else [])
+
+    async def run_breakers(self, tick_seconds: float,
+                           task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Advance the breakers' clocks every `tick_seconds` (open -> half-open, trial -> closed)."""
+        task_status.started()
+        while True:
+            await trio.sleep(tick_seconds)
+            self.apply_breakers(self.breakers.tick(self.clock()))
 
     def reconcile(self) -> None:
         """Recompute placement and ports; persist ports if they changed; push changed sets."""

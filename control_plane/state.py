@@ -10,13 +10,13 @@ Holds the seed's state structures as the control plane owns or mirrors them:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from control_plane.placement import AgentView, place
+from control_plane.placement import AgentView, HostLimits, place
 from control_plane.ports import PortAllocator, PortRange
 from mcpfleet.errors import NotFound
 from mcpfleet.lifecycle import Health, Status
-from mcpfleet.model import AgentHello, Assignment, AssignmentSet, Route, WorkerState
+from mcpfleet.model import AgentHello, Assignment, AssignmentSet, Desired, RestartMode, Route, WorkerState
 from mcpfleet.workspace import WorkspaceConfig
 
 
@@ -43,6 +43,7 @@ class AgentRecord:
     version: str
     connected: bool
     last_seen: float
+    draining: bool = False  # `agents drain`: its workspaces move elsewhere, nothing new lands
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,12 @@ class FleetState:
     workers: dict[tuple[str, str], WorkerState] = field(default_factory=dict)
     generations: dict[str, int] = field(default_factory=dict)
     sent: dict[str, tuple[Assignment, ...]] = field(default_factory=dict)
+    restart_modes: dict[str, RestartMode] = field(default_factory=dict)  # from breakers; absent = always
+    blocked_hosts: set[str] = field(default_factory=set)  # agent link breaker open: no NEW workspaces
+    limits: HostLimits = field(default_factory=HostLimits)  # host processLimits
+    desired: dict[str, Desired] = field(default_factory=dict)  # operator's stop/start; absent = running
+    # workspace -> (draining host, its port there): kept assigned there until the new host runs it
+    handoffs: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     # -- inputs -------------------------------------------------------------------------------
 
@@ -92,8 +99,10 @@ class FleetState:
         adopted: placement and port follow what is already running, so nothing restarts.
         """
         rng = PortRange(hello.port_min, hello.port_max)
+        old = self.agents.get(hello.host_id)
         self.agents[hello.host_id] = AgentRecord(
-            hello.host_id, hello.address, rng, hello.version, connected=True, last_seen=now
+            hello.host_id, hello.address, rng, hello.version, connected=True, last_seen=now,
+            draining=old.draining if old else False,
         )
         self.ports.set_range(hello.host_id, rng)
         self.workers = {k: w for k, w in self.workers.items() if k[0] != hello.host_id}
@@ -112,12 +121,27 @@ class FleetState:
             agent.connected = False
             agent.last_seen = now
 
-    def worker_reported(self, host_id: str, worker: WorkerState, now: float) -> None:
-        """Mirror one worker status change reported by `host_id`'s agent."""
+    def worker_reported(self, host_id: str, worker: WorkerState, now: float) -> bool:
+        """Mirror one worker status change reported by `host_id`'s agent. Returns True when it
+        completes a drain handoff (the caller then reconciles, which stops the old copy)."""
         self.workers[(host_id, worker.workspace)] = worker
         agent = self.agents.get(host_id)
         if agent:
             agent.last_seen = now
+        handoff = self.handoffs.get(worker.workspace)
+        if (handoff and self.placements.get(worker.workspace) == host_id
+                and worker.status == Status.RUNNING):
+            del self.handoffs[worker.workspace]
+            self.ports.release(handoff[0], worker.workspace)
+            return True
+        return False
+
+    def set_draining(self, host_id: str, draining: bool) -> None:
+        """Mark an agent draining (its workspaces move elsewhere: started there, then stopped
+        here) or not. Raises NotFound for an unknown host."""
+        if host_id not in self.agents:
+            raise NotFound(f"agent {host_id!r} not found")
+        self.agents[host_id].draining = draining
 
     # -- reconcile ----------------------------------------------------------------------------
 
@@ -131,6 +155,8 @@ class FleetState:
         for ws in [w for w in self.placements if self._config_of(w) is None]:
             host = self.placements.pop(ws)
             self.ports.release(host, ws)
+        for ws in [w for w in self.handoffs if self._config_of(w) is None]:
+            self.ports.release(self.handoffs.pop(ws)[0], ws)
         counts: dict[str, int] = {}
         for host in self.placements.values():
             counts[host] = counts.get(host, 0) + 1
@@ -138,17 +164,23 @@ class FleetState:
             config = self._config_of(name)
             if config is None:
                 continue
-            views = [
-                AgentView(a.host_id, a.connected, counts.get(a.host_id, 0)) for a in self.agents.values()
-            ]
-            decision = place(self.placements.get(name), config.fleet.placement.host, views)
+            views = self._agent_views(counts)
+            previous = self.placements.get(name)
+            draining = previous is not None and self._is_draining(previous)
+            decision = place(None if draining else previous, config.fleet.placement.host, views,
+                             self.limits, *_needs(config))
+            if decision.host is None and draining:
+                decision = type(decision)(previous)  # nowhere to go: stays on the draining host
             if decision.host is None:
                 self.pending[name] = decision.reason
                 continue
-            previous = self.placements.get(name)
             if previous != decision.host:
                 if previous is not None:
-                    self.ports.release(previous, name)
+                    old_port = self.ports.port_of(previous, name)
+                    if draining and old_port is not None:
+                        self.handoffs[name] = (previous, old_port)
+                    else:
+                        self.ports.release(previous, name)
                     counts[previous] -= 1
                 counts[decision.host] = counts.get(decision.host, 0) + 1
                 self.placements[name] = decision.host
@@ -157,6 +189,23 @@ class FleetState:
             except Exception as err:  # ResourceExhausted: stays pending with the reason
                 self.pending[name] = str(err)
         return self._changed_assignment_sets()
+
+    def _agent_views(self, counts: dict[str, int]) -> list[AgentView]:
+        memory: dict[str, float] = {}
+        cpu: dict[str, float] = {}
+        for ws, host in self.placements.items():
+            config = self._config_of(ws)
+            if config is not None:
+                mem, pct = _needs(config)
+                memory[host] = memory.get(host, 0.0) + mem
+                cpu[host] = cpu.get(host, 0.0) + pct
+        return [AgentView(a.host_id, a.connected and not a.draining, counts.get(a.host_id, 0),
+                          a.host_id not in self.blocked_hosts,
+                          memory.get(a.host_id, 0.0), cpu.get(a.host_id, 0.0)) for a in self.agents.values()]
+
+    def _is_draining(self, host: str) -> bool:
+        agent = self.agents.get(host)
+        return agent is not None and agent.draining
 
     def _config_of(self, name: str) -> WorkspaceConfig | None:
         entry = self.configs.get(name)
@@ -171,8 +220,14 @@ class FleetState:
                     config_json=self.configs[ws].raw or "",
                     config_version=self.configs[ws].version,
                     port=port,
+                    desired=self.desired.get(ws, Desired.RUNNING),
+                    restart_mode=self.restart_modes.get(ws, RestartMode.ALWAYS),
+                ) if self.restart_modes.get(ws) != RestartMode.NEVER else Assignment(  # breaker open: held stopped
+                    workspace=ws, config_json=self.configs[ws].raw or "", config_version=self.configs[ws].version,
+                    port=port, desired=Desired.STOPPED, restart_mode=RestartMode.NEVER,
                 )
-                for ws, h in sorted(self.placements.items())
+                for ws, h in sorted([*self.placements.items(),
+                                     *((w, old) for w, (old, _) in self.handoffs.items())])
                 if h == host and ws not in self.pending
                 and (port := self.ports.port_of(host, ws)) is not None
             )
@@ -219,6 +274,9 @@ class FleetState:
         """Where edges send a workspace's clients. Raises NotFound for an unknown name."""
         v = self.view(name)
         entry = self.configs[name]
+        if name in self.handoffs:  # draining: clients stay on the old copy until the new one runs
+            old_host, old_port = self.handoffs[name]
+            v = replace(v, host=old_host, port=old_port, worker=self.workers.get((old_host, name)))
         agent = self.agents.get(v.host) if v.host else None
         worker = v.worker
         on_port = worker is not None and worker.port == v.port
@@ -230,4 +288,11 @@ class FleetState:
             port=v.port or 0,
             request_timeout_seconds=entry.config.fleet.request_timeout_seconds if entry.config else 60.0,
             config_error=entry.error if entry.config is None else "",
+            token_sha256=tuple(entry.config.fleet.auth.token_sha256) if entry.config else (),
         )
+
+
+def _needs(config: WorkspaceConfig) -> tuple[float, float]:
+    """A workspace's (memoryMB, cpuPercent) from fleet.limits (0 when unset)."""
+    limits = config.fleet.limits
+    return float(limits.memory_mb or 0), float(limits.cpu_percent or 0)

@@ -11,6 +11,7 @@ the workers an earlier agent left running.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -106,6 +107,11 @@ class WorkerPool:
                 return False
             running = {ws: s.assignment for ws, s in self.supervisors.items()}
             todo = plan(running, desired)
+            for item in desired.items:  # a breaker's restart-mode change applies in place, no restart
+                sup = self.supervisors.get(item.workspace)
+                if (sup is not None and item.workspace not in todo.stop
+                        and sup.assignment.restart_mode != item.restart_mode):
+                    sup.assignment = replace(sup.assignment, restart_mode=item.restart_mode)
             async with trio.open_nursery() as stops:
                 for ws in todo.stop:
                     stops.start_soon(self._stop, ws)
