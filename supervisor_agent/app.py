@@ -59,4 +59,5 @@ async def serve(settings: AgentSettings, shutdown: trio.Event) -> None:
 def main(argv: list[str] | None = None) -> None:
     settings = parse_args(argv)
     setup_logging("supervisor_agent", settings.log_level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per health check otherwise
     run_service(lambda shutdown: serve(settings, shutdown))

@@ -117,24 +117,35 @@ class Fleet:
     def workspaces(self) -> Path:
         return self.root / "workspaces"
 
+    agent_args: list[str] = field(default_factory=list)
+
     def start(self) -> Fleet:
         self.workspaces.mkdir(parents=True, exist_ok=True)
-        logs = self.root / "logs"
-        cp = start("control_plane", python_m(
-            "control_plane", "--grpc-bind", "127.0.0.1:0", "--workspaces-dir", str(self.workspaces),
-            "--state-dir", str(self.root / "state"), "--heartbeat-interval", "1"),
-            logs / "control-plane.log")
-        self.services.append(cp)
-        self.grpc = cp.ready["addresses"]["grpc"]
-        self.services.append(start("supervisor_agent", python_m(
-            "supervisor_agent", "--control-plane", self.grpc, "--host-id", self.host_id,
-            "--state-dir", str(self.root / "agent"), "--port-min", str(self.port_range[0]),
-            "--port-max", str(self.port_range[1]), *FAST_AGENT_TIMERS), logs / "agent.log"))
+        self.services.append(self.start_control_plane("127.0.0.1:0"))
+        self.grpc = self.services[0].ready["addresses"]["grpc"]
+        self.services.append(self.start_agent(self.host_id, self.port_range))
         edge = start("sse_edge", python_m("sse_edge", "--control-plane", self.grpc,
-                                          "--bind", "127.0.0.1:0"), logs / "edge.log")
+                                          "--bind", "127.0.0.1:0"), self.root / "logs" / "edge.log")
         self.services.append(edge)
         self.edge_url = edge.ready["addresses"]["http"]
         return self
+
+    def start_control_plane(self, bind: str) -> Service:
+        """A control plane on `bind` with this fleet's workspaces and state dirs (not recorded)."""
+        return start("control_plane", python_m(
+            "control_plane", "--grpc-bind", bind, "--workspaces-dir", str(self.workspaces),
+            "--state-dir", str(self.root / "state"), "--heartbeat-interval", "1"),
+            self.root / "logs" / "control-plane.log")
+
+    def start_agent(self, host_id: str, port_range: tuple[int, int], *extra: str) -> Service:
+        """An agent of host `host_id` (state dir `agent` for the fleet's own host id, else
+        `agent-<host_id>`) with the fast timers, `agent_args`, then `extra` (not recorded)."""
+        state = self.root / ("agent" if host_id == self.host_id else f"agent-{host_id}")
+        log = self.root / "logs" / ("agent.log" if host_id == self.host_id else f"agent-{host_id}.log")
+        return start("supervisor_agent", python_m(
+            "supervisor_agent", "--control-plane", self.grpc, "--host-id", host_id,
+            "--state-dir", str(state), "--port-min", str(port_range[0]),
+            "--port-max", str(port_range[1]), *FAST_AGENT_TIMERS, *self.agent_args, *extra), log)
 
     def stop(self) -> None:
         for svc in reversed(self.services):
