@@ -14,11 +14,16 @@ import trio
 
 from control_plane.admin_endpoint import AdminEndpoint
 from control_plane.agent_endpoint import AgentEndpoint
-from control_plane.config_store import load_directory
+from control_plane.config_watcher import ConfigWatcher
 from control_plane.coordinator import Coordinator
+from control_plane.desired_store import load_desired
+from control_plane.git_history import GitHistory
 from control_plane.port_store import load_ports
 from control_plane.routing_endpoint import RoutingEndpoint
 from control_plane.state import FleetState
+from control_plane.workspace_control import WorkspaceControl
+from control_plane.workspace_ops import WorkspaceOps
+from control_plane.workspace_waits import OpsTimers
 from mcpfleet.ids import new_boot_id
 from mcpfleet.logging import print_ready, setup_logging
 from mcpfleet.rpc import open_bridge
@@ -38,6 +43,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_flag(p, ENV, "heartbeat-ttl", 15.0, "seconds of agent silence before its stream is closed",
              type=float)
     add_flag(p, ENV, "log-level", "INFO", "log level")
+    add_flag(p, ENV, "config-debounce", 0.5, "seconds of workspace file changes batched into one "
+             "reload (at most one restart per workspace per window)", type=float)
+    add_flag(p, ENV, "config-cache-ttl", 30.0, "seconds between full re-reads of the workspaces "
+             "directory (catches changes the watcher missed)", type=float)
+    add_flag(p, ENV, "startup-grace", 30.0, "seconds a new workspace config may take to be running "
+             "and healthy before it is rolled back", type=float)
+    add_flag(p, ENV, "stop-timeout", 30.0, "seconds `workspaces stop|restart` wait for a worker to "
+             "stop", type=float)
     return p.parse_args(argv)
 
 
@@ -48,16 +61,26 @@ async def serve(args: argparse.Namespace, shutdown: trio.Event) -> None:
     state = FleetState(boot_id=new_boot_id(), heartbeat_interval_seconds=args.heartbeat_interval,
                        ports=load_ports(ports_path))
     coordinator = Coordinator(state, ports_path)
-    coordinator.load_configs(load_directory(args.workspaces_dir))
+    ops = WorkspaceOps(coordinator, args.workspaces_dir, GitHistory(args.workspaces_dir),
+                       OpsTimers(args.startup_grace, args.stop_timeout))
+    state.desired.update(load_desired(args.state_dir / "desired.json"))
+    coordinator.load_configs(await ops.load_at_startup())
+    admin = AdminEndpoint(coordinator)
+    admin.attach_workspaces(ops, WorkspaceControl(ops, args.state_dir / "desired.json"))
     bindings = [AgentEndpoint(coordinator, args.heartbeat_ttl).binding(),
-                RoutingEndpoint(coordinator).binding(), AdminEndpoint(coordinator).binding()]
-    async with open_bridge() as bridge:
-        server = await bridge.serve(args.grpc_bind, bindings)
-        host = args.grpc_bind.rsplit(":", 1)[0]
-        print_ready("control_plane", {"grpc": f"{host}:{server.port}"})
-        log.info("serving gRPC on %s:%d, workspaces from %s", host, server.port, args.workspaces_dir)
-        await shutdown.wait()
-        log.info("shutting down")
+                RoutingEndpoint(coordinator).binding(), admin.binding()]
+    async with trio.open_nursery() as nursery:
+        ops.run(nursery)
+        await nursery.start(ConfigWatcher(ops, args.workspaces_dir, debounce_seconds=args.config_debounce,
+                                          ttl_seconds=args.config_cache_ttl).run)
+        async with open_bridge() as bridge:
+            server = await bridge.serve(args.grpc_bind, bindings)
+            host = args.grpc_bind.rsplit(":", 1)[0]
+            print_ready("control_plane", {"grpc": f"{host}:{server.port}"})
+            log.info("serving gRPC on %s:%d, workspaces from %s", host, server.port, args.workspaces_dir)
+            await shutdown.wait()
+            log.info("shutting down")
+        nursery.cancel_scope.cancel()  # the watcher and unfinished apply tasks
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -120,3 +120,20 @@ def parse_workspace(raw: bytes | str, source: str = "<input>") -> WorkspaceConfi
             f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in err.errors()
         )
         raise InvalidArgument(f"{source}: {problems}") from None
+
+
+REDACTED = "***"
+
+
+def redact_secrets(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a workspace file's JSON object with secrets replaced by `***`: every value under a
+    server's `env` and `headers` (ARCHITECTURE section 7). Other keys are copied as they are."""
+    out = dict(data)
+    servers = data.get("mcpServers")
+    if isinstance(servers, dict):
+        out["mcpServers"] = {
+            name: {k: ({ek: REDACTED for ek in v} if k in ("env", "headers") and isinstance(v, dict) else v)
+                   for k, v in entry.items()} if isinstance(entry, dict) else entry
+            for name, entry in servers.items()
+        }
+    return out

@@ -23,54 +23,79 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from mcpfleet.v1 import agent_pb2 as mcpfleet_dot_v1_dot_agent__pb2
 from mcpfleet.v1 import common_pb2 as mcpfleet_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17mcpfleet/v1/admin.proto\x12\x0bmcpfleet.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18mcpfleet/v1/common.proto\"\x17\n\x15ListWorkspacesRequest\"\xb5\x02\n\x10WorkspaceSummary\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x06\x63onfig\x18\x02 \x01(\x0e\x32\x18.mcpfleet.v1.ConfigState\x12\x14\n\x0c\x63onfig_error\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x31\n\rlast_modified\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\tplacement\x18\x06 \x01(\x0e\x32\x1b.mcpfleet.v1.PlacementState\x12\x18\n\x10placement_reason\x18\x07 \x01(\t\x12\x0c\n\x04host\x18\x08 \x01(\t\x12\x0c\n\x04port\x18\t \x01(\x05\x12)\n\x06worker\x18\n \x01(\x0b\x32\x19.mcpfleet.v1.WorkerStatus\"K\n\x16ListWorkspacesResponse\x12\x31\n\nworkspaces\x18\x01 \x03(\x0b\x32\x1d.mcpfleet.v1.WorkspaceSummary\"\x96\x01\n\nFleetEvent\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x0c\n\x04type\x18\x02 \x01(\t\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tworkspace\x18\x04 \x01(\t\x12\x0c\n\x04host\x18\x05 \x01(\t\x12\x11\n\tdata_json\x18\x06 \x01(\t\x12\x0f\n\x07\x62oot_id\x18\x07 \x01(\t\"F\n\x12WatchEventsRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\r\n\x05types\x18\x02 \x03(\t\x12\x0e\n\x06recent\x18\x03 \x01(\r\"\x1f\n\x0c\x45ventsResync\x12\x0f\n\x07\x64ropped\x18\x01 \x01(\r\"t\n\x13WatchEventsResponse\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.mcpfleet.v1.FleetEventH\x00\x12+\n\x06resync\x18\x02 \x01(\x0b\x32\x19.mcpfleet.v1.EventsResyncH\x00\x42\x06\n\x04\x62ody\":\n\x0fGetStateRequest\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12\x14\n\x0cshow_secrets\x18\x02 \x01(\x08\" \n\x10GetStateResponse\x12\x0c\n\x04json\x18\x01 \x01(\t\"\x16\n\x14ValidateStateRequest\"a\n\nStateIssue\x12\x10\n\x08severity\x18\x01 \x01(\t\x12\x11\n\tcomponent\x18\x02 \x01(\t\x12\x11\n\tworkspace\x18\x03 \x01(\t\x12\x0c\n\x04host\x18\x04 \x01(\t\x12\r\n\x05issue\x18\x05 \x01(\t\"@\n\x15ValidateStateResponse\x12\'\n\x06issues\x18\x01 \x03(\x0b\x32\x17.mcpfleet.v1.StateIssue\"\x93\x02\n\x0b\x42reakerInfo\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12(\n\x05state\x18\x02 \x01(\x0e\x32\x19.mcpfleet.v1.BreakerState\x12\x15\n\rfailure_count\x18\x03 \x01(\x05\x12\x30\n\x0clast_failure\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nnext_retry\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nopen_count\x18\x06 \x01(\x05\x12\x15\n\rrecent_errors\x18\x07 \x03(\t\x12#\n\x06health\x18\x08 \x01(\x0e\x32\x13.mcpfleet.v1.Health\"\x15\n\x13ListBreakersRequest\"B\n\x14ListBreakersResponse\x12*\n\x08\x62reakers\x18\x01 \x03(\x0b\x32\x18.mcpfleet.v1.BreakerInfo\"(\n\x13ResetBreakerRequest\x12\x11\n\tcomponent\x18\x01 \x01(\t\"A\n\x14ResetBreakerResponse\x12)\n\x07\x62reaker\x18\x01 \x01(\x0b\x32\x18.mcpfleet.v1.BreakerInfo*^\n\x0b\x43onfigState\x12\x1c\n\x18\x43ONFIG_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43ONFIG_STATE_VALID\x10\x01\x12\x19\n\x15\x43ONFIG_STATE_REJECTED\x10\x02*j\n\x0ePlacementState\x12\x1f\n\x1bPLACEMENT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16PLACEMENT_STATE_PLACED\x10\x01\x12\x1b\n\x17PLACEMENT_STATE_PENDING\x10\x02\x32\x88\x04\n\x0c\x41\x64minService\x12Y\n\x0eListWorkspaces\x12\".mcpfleet.v1.ListWorkspacesRequest\x1a#.mcpfleet.v1.ListWorkspacesResponse\x12R\n\x0bWatchEvents\x12\x1f.mcpfleet.v1.WatchEventsRequest\x1a .mcpfleet.v1.WatchEventsResponse0\x01\x12G\n\x08GetState\x12\x1c.mcpfleet.v1.GetStateRequest\x1a\x1d.mcpfleet.v1.GetStateResponse\x12V\n\rValidateState\x12!.mcpfleet.v1.ValidateStateRequest\x1a\".mcpfleet.v1.ValidateStateResponse\x12S\n\x0cListBreakers\x12 .mcpfleet.v1.ListBreakersRequest\x1a!.mcpfleet.v1.ListBreakersResponse\x12S\n\x0cResetBreaker\x12 .mcpfleet.v1.ResetBreakerRequest\x1a!.mcpfleet.v1.ResetBreakerResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17mcpfleet/v1/admin.proto\x12\x0bmcpfleet.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17mcpfleet/v1/agent.proto\x1a\x18mcpfleet/v1/common.proto\"\x17\n\x15ListWorkspacesRequest\"\xb5\x02\n\x10WorkspaceSummary\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x06\x63onfig\x18\x02 \x01(\x0e\x32\x18.mcpfleet.v1.ConfigState\x12\x14\n\x0c\x63onfig_error\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x31\n\rlast_modified\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\tplacement\x18\x06 \x01(\x0e\x32\x1b.mcpfleet.v1.PlacementState\x12\x18\n\x10placement_reason\x18\x07 \x01(\t\x12\x0c\n\x04host\x18\x08 \x01(\t\x12\x0c\n\x04port\x18\t \x01(\x05\x12)\n\x06worker\x18\n \x01(\x0b\x32\x19.mcpfleet.v1.WorkerStatus\"K\n\x16ListWorkspacesResponse\x12\x31\n\nworkspaces\x18\x01 \x03(\x0b\x32\x1d.mcpfleet.v1.WorkspaceSummary\"\x96\x01\n\nFleetEvent\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x0c\n\x04type\x18\x02 \x01(\t\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tworkspace\x18\x04 \x01(\t\x12\x0c\n\x04host\x18\x05 \x01(\t\x12\x11\n\tdata_json\x18\x06 \x01(\t\x12\x0f\n\x07\x62oot_id\x18\x07 \x01(\t\"F\n\x12WatchEventsRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\r\n\x05types\x18\x02 \x03(\t\x12\x0e\n\x06recent\x18\x03 \x01(\r\"\x1f\n\x0c\x45ventsResync\x12\x0f\n\x07\x64ropped\x18\x01 \x01(\r\"t\n\x13WatchEventsResponse\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.mcpfleet.v1.FleetEventH\x00\x12+\n\x06resync\x18\x02 \x01(\x0b\x32\x19.mcpfleet.v1.EventsResyncH\x00\x42\x06\n\x04\x62ody\":\n\x0fGetStateRequest\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12\x14\n\x0cshow_secrets\x18\x02 \x01(\x08\" \n\x10GetStateResponse\x12\x0c\n\x04json\x18\x01 \x01(\t\"\x16\n\x14ValidateStateRequest\"a\n\nStateIssue\x12\x10\n\x08severity\x18\x01 \x01(\t\x12\x11\n\tcomponent\x18\x02 \x01(\t\x12\x11\n\tworkspace\x18\x03 \x01(\t\x12\x0c\n\x04host\x18\x04 \x01(\t\x12\r\n\x05issue\x18\x05 \x01(\t\"@\n\x15ValidateStateResponse\x12\'\n\x06issues\x18\x01 \x03(\x0b\x32\x17.mcpfleet.v1.StateIssue\"\x93\x02\n\x0b\x42reakerInfo\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12(\n\x05state\x18\x02 \x01(\x0e\x32\x19.mcpfleet.v1.BreakerState\x12\x15\n\rfailure_count\x18\x03 \x01(\x05\x12\x30\n\x0clast_failure\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nnext_retry\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nopen_count\x18\x06 \x01(\x05\x12\x15\n\rrecent_errors\x18\x07 \x03(\t\x12#\n\x06health\x18\x08 \x01(\x0e\x32\x13.mcpfleet.v1.Health\"\x15\n\x13ListBreakersRequest\"B\n\x14ListBreakersResponse\x12*\n\x08\x62reakers\x18\x01 \x03(\x0b\x32\x18.mcpfleet.v1.BreakerInfo\"(\n\x13ResetBreakerRequest\x12\x11\n\tcomponent\x18\x01 \x01(\t\"A\n\x14ResetBreakerResponse\x12)\n\x07\x62reaker\x18\x01 \x01(\x0b\x32\x18.mcpfleet.v1.BreakerInfo\"9\n\x13GetWorkspaceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0cshow_secrets\x18\x02 \x01(\x08\"\x9f\x01\n\x14GetWorkspaceResponse\x12.\n\x07summary\x18\x01 \x01(\x0b\x32\x1d.mcpfleet.v1.WorkspaceSummary\x12\x13\n\x0b\x63onfig_json\x18\x02 \x01(\t\x12+\n\x07\x64\x65sired\x18\x03 \x01(\x0e\x32\x1a.mcpfleet.v1.DesiredStatus\x12\x15\n\rrestart_count\x18\x04 \x01(\x05\"D\n\x15\x41pplyWorkspaceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x0c\n\x04wait\x18\x03 \x01(\x08\"\x80\x02\n\x16\x41pplyWorkspaceResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12*\n\x07outcome\x18\x02 \x01(\x0e\x32\x19.mcpfleet.v1.ApplyOutcome\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\x18\n\x10previous_version\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x10\n\x08revision\x18\x06 \x01(\t\x12.\n\nstarted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"&\n\x16\x44\x65leteWorkspaceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"4\n\x16WorkspaceActionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04wait\x18\x02 \x01(\x08\"I\n\x17WorkspaceActionResponse\x12.\n\x07summary\x18\x01 \x01(\x0b\x32\x1d.mcpfleet.v1.WorkspaceSummary\"6\n\x17WorkspaceHistoryRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"b\n\x08Revision\x12\x0b\n\x03sha\x18\x01 \x01(\t\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61uthor\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\"D\n\x18WorkspaceHistoryResponse\x12(\n\trevisions\x18\x01 \x03(\x0b\x32\x15.mcpfleet.v1.Revision\"H\n\x18RollbackWorkspaceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\t\x12\x0c\n\x04wait\x18\x03 \x01(\x08*^\n\x0b\x43onfigState\x12\x1c\n\x18\x43ONFIG_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43ONFIG_STATE_VALID\x10\x01\x12\x19\n\x15\x43ONFIG_STATE_REJECTED\x10\x02*j\n\x0ePlacementState\x12\x1f\n\x1bPLACEMENT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16PLACEMENT_STATE_PLACED\x10\x01\x12\x1b\n\x17PLACEMENT_STATE_PENDING\x10\x02*\xd5\x01\n\x0c\x41pplyOutcome\x12\x1d\n\x19\x41PPLY_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41PPLY_OUTCOME_APPLIED\x10\x01\x12\x1b\n\x17\x41PPLY_OUTCOME_UNCHANGED\x10\x02\x12\x1a\n\x16\x41PPLY_OUTCOME_ACCEPTED\x10\x03\x12\x1d\n\x19\x41PPLY_OUTCOME_ROLLED_BACK\x10\x04\x12\x18\n\x14\x41PPLY_OUTCOME_FAILED\x10\x05\x12\x19\n\x15\x41PPLY_OUTCOME_DELETED\x10\x06\x32\xef\t\n\x0c\x41\x64minService\x12Y\n\x0eListWorkspaces\x12\".mcpfleet.v1.ListWorkspacesRequest\x1a#.mcpfleet.v1.ListWorkspacesResponse\x12S\n\x0cGetWorkspace\x12 .mcpfleet.v1.GetWorkspaceRequest\x1a!.mcpfleet.v1.GetWorkspaceResponse\x12Y\n\x0e\x41pplyWorkspace\x12\".mcpfleet.v1.ApplyWorkspaceRequest\x1a#.mcpfleet.v1.ApplyWorkspaceResponse\x12[\n\x0f\x44\x65leteWorkspace\x12#.mcpfleet.v1.DeleteWorkspaceRequest\x1a#.mcpfleet.v1.ApplyWorkspaceResponse\x12Z\n\rStopWorkspace\x12#.mcpfleet.v1.WorkspaceActionRequest\x1a$.mcpfleet.v1.WorkspaceActionResponse\x12[\n\x0eStartWorkspace\x12#.mcpfleet.v1.WorkspaceActionRequest\x1a$.mcpfleet.v1.WorkspaceActionResponse\x12]\n\x10RestartWorkspace\x12#.mcpfleet.v1.WorkspaceActionRequest\x1a$.mcpfleet.v1.WorkspaceActionResponse\x12_\n\x10WorkspaceHistory\x12$.mcpfleet.v1.WorkspaceHistoryRequest\x1a%.mcpfleet.v1.WorkspaceHistoryResponse\x12_\n\x11RollbackWorkspace\x12%.mcpfleet.v1.RollbackWorkspaceRequest\x1a#.mcpfleet.v1.ApplyWorkspaceResponse\x12R\n\x0bWatchEvents\x12\x1f.mcpfleet.v1.WatchEventsRequest\x1a .mcpfleet.v1.WatchEventsResponse0\x01\x12G\n\x08GetState\x12\x1c.mcpfleet.v1.GetStateRequest\x1a\x1d.mcpfleet.v1.GetStateResponse\x12V\n\rValidateState\x12!.mcpfleet.v1.ValidateStateRequest\x1a\".mcpfleet.v1.ValidateStateResponse\x12S\n\x0cListBreakers\x12 .mcpfleet.v1.ListBreakersRequest\x1a!.mcpfleet.v1.ListBreakersResponse\x12S\n\x0cResetBreaker\x12 .mcpfleet.v1.ResetBreakerRequest\x1a!.mcpfleet.v1.ResetBreakerResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mcpfleet.v1.admin_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONFIGSTATE']._serialized_start=1650
-  _globals['_CONFIGSTATE']._serialized_end=1744
-  _globals['_PLACEMENTSTATE']._serialized_start=1746
-  _globals['_PLACEMENTSTATE']._serialized_end=1852
-  _globals['_LISTWORKSPACESREQUEST']._serialized_start=99
-  _globals['_LISTWORKSPACESREQUEST']._serialized_end=122
-  _globals['_WORKSPACESUMMARY']._serialized_start=125
-  _globals['_WORKSPACESUMMARY']._serialized_end=434
-  _globals['_LISTWORKSPACESRESPONSE']._serialized_start=436
-  _globals['_LISTWORKSPACESRESPONSE']._serialized_end=511
-  _globals['_FLEETEVENT']._serialized_start=514
-  _globals['_FLEETEVENT']._serialized_end=664
-  _globals['_WATCHEVENTSREQUEST']._serialized_start=666
-  _globals['_WATCHEVENTSREQUEST']._serialized_end=736
-  _globals['_EVENTSRESYNC']._serialized_start=738
-  _globals['_EVENTSRESYNC']._serialized_end=769
-  _globals['_WATCHEVENTSRESPONSE']._serialized_start=771
-  _globals['_WATCHEVENTSRESPONSE']._serialized_end=887
-  _globals['_GETSTATEREQUEST']._serialized_start=889
-  _globals['_GETSTATEREQUEST']._serialized_end=947
-  _globals['_GETSTATERESPONSE']._serialized_start=949
-  _globals['_GETSTATERESPONSE']._serialized_end=981
-  _globals['_VALIDATESTATEREQUEST']._serialized_start=983
-  _globals['_VALIDATESTATEREQUEST']._serialized_end=1005
-  _globals['_STATEISSUE']._serialized_start=1007
-  _globals['_STATEISSUE']._serialized_end=1104
-  _globals['_VALIDATESTATERESPONSE']._serialized_start=1106
-  _globals['_VALIDATESTATERESPONSE']._serialized_end=1170
-  _globals['_BREAKERINFO']._serialized_start=1173
-  _globals['_BREAKERINFO']._serialized_end=1448
-  _globals['_LISTBREAKERSREQUEST']._serialized_start=1450
-  _globals['_LISTBREAKERSREQUEST']._serialized_end=1471
-  _globals['_LISTBREAKERSRESPONSE']._serialized_start=1473
-  _globals['_LISTBREAKERSRESPONSE']._serialized_end=1539
-  _globals['_RESETBREAKERREQUEST']._serialized_start=1541
-  _globals['_RESETBREAKERREQUEST']._serialized_end=1581
-  _globals['_RESETBREAKERRESPONSE']._serialized_start=1583
-  _globals['_RESETBREAKERRESPONSE']._serialized_end=1648
-  _globals['_ADMINSERVICE']._serialized_start=1855
-  _globals['_ADMINSERVICE']._serialized_end=2375
+  _globals['_CONFIGSTATE']._serialized_start=2694
+  _globals['_CONFIGSTATE']._serialized_end=2788
+  _globals['_PLACEMENTSTATE']._serialized_start=2790
+  _globals['_PLACEMENTSTATE']._serialized_end=2896
+  _globals['_APPLYOUTCOME']._serialized_start=2899
+  _globals['_APPLYOUTCOME']._serialized_end=3112
+  _globals['_LISTWORKSPACESREQUEST']._serialized_start=124
+  _globals['_LISTWORKSPACESREQUEST']._serialized_end=147
+  _globals['_WORKSPACESUMMARY']._serialized_start=150
+  _globals['_WORKSPACESUMMARY']._serialized_end=459
+  _globals['_LISTWORKSPACESRESPONSE']._serialized_start=461
+  _globals['_LISTWORKSPACESRESPONSE']._serialized_end=536
+  _globals['_FLEETEVENT']._serialized_start=539
+  _globals['_FLEETEVENT']._serialized_end=689
+  _globals['_WATCHEVENTSREQUEST']._serialized_start=691
+  _globals['_WATCHEVENTSREQUEST']._serialized_end=761
+  _globals['_EVENTSRESYNC']._serialized_start=763
+  _globals['_EVENTSRESYNC']._serialized_end=794
+  _globals['_WATCHEVENTSRESPONSE']._serialized_start=796
+  _globals['_WATCHEVENTSRESPONSE']._serialized_end=912
+  _globals['_GETSTATEREQUEST']._serialized_start=914
+  _globals['_GETSTATEREQUEST']._serialized_end=972
+  _globals['_GETSTATERESPONSE']._serialized_start=974
+  _globals['_GETSTATERESPONSE']._serialized_end=1006
+  _globals['_VALIDATESTATEREQUEST']._serialized_start=1008
+  _globals['_VALIDATESTATEREQUEST']._serialized_end=1030
+  _globals['_STATEISSUE']._serialized_start=1032
+  _globals['_STATEISSUE']._serialized_end=1129
+  _globals['_VALIDATESTATERESPONSE']._serialized_start=1131
+  _globals['_VALIDATESTATERESPONSE']._serialized_end=1195
+  _globals['_BREAKERINFO']._serialized_start=1198
+  _globals['_BREAKERINFO']._serialized_end=1473
+  _globals['_LISTBREAKERSREQUEST']._serialized_start=1475
+  _globals['_LISTBREAKERSREQUEST']._serialized_end=1496
+  _globals['_LISTBREAKERSRESPONSE']._serialized_start=1498
+  _globals['_LISTBREAKERSRESPONSE']._serialized_end=1564
+  _globals['_RESETBREAKERREQUEST']._serialized_start=1566
+  _globals['_RESETBREAKERREQUEST']._serialized_end=1606
+  _globals['_RESETBREAKERRESPONSE']._serialized_start=1608
+  _globals['_RESETBREAKERRESPONSE']._serialized_end=1673
+  _globals['_GETWORKSPACEREQUEST']._serialized_start=1675
+  _globals['_GETWORKSPACEREQUEST']._serialized_end=1732
+  _globals['_GETWORKSPACERESPONSE']._serialized_start=1735
+  _globals['_GETWORKSPACERESPONSE']._serialized_end=1894
+  _globals['_APPLYWORKSPACEREQUEST']._serialized_start=1896
+  _globals['_APPLYWORKSPACEREQUEST']._serialized_end=1964
+  _globals['_APPLYWORKSPACERESPONSE']._serialized_start=1967
+  _globals['_APPLYWORKSPACERESPONSE']._serialized_end=2223
+  _globals['_DELETEWORKSPACEREQUEST']._serialized_start=2225
+  _globals['_DELETEWORKSPACEREQUEST']._serialized_end=2263
+  _globals['_WORKSPACEACTIONREQUEST']._serialized_start=2265
+  _globals['_WORKSPACEACTIONREQUEST']._serialized_end=2317
+  _globals['_WORKSPACEACTIONRESPONSE']._serialized_start=2319
+  _globals['_WORKSPACEACTIONRESPONSE']._serialized_end=2392
+  _globals['_WORKSPACEHISTORYREQUEST']._serialized_start=2394
+  _globals['_WORKSPACEHISTORYREQUEST']._serialized_end=2448
+  _globals['_REVISION']._serialized_start=2450
+  _globals['_REVISION']._serialized_end=2548
+  _globals['_WORKSPACEHISTORYRESPONSE']._serialized_start=2550
+  _globals['_WORKSPACEHISTORYRESPONSE']._serialized_end=2618
+  _globals['_ROLLBACKWORKSPACEREQUEST']._serialized_start=2620
+  _globals['_ROLLBACKWORKSPACEREQUEST']._serialized_end=2692
+  _globals['_ADMINSERVICE']._serialized_start=3115
+  _globals['_ADMINSERVICE']._serialized_end=4378
 # @@protoc_insertion_point(module_scope)

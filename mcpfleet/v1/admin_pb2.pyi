@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from mcpfleet.v1 import agent_pb2 as _agent_pb2
 from mcpfleet.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -22,12 +23,29 @@ class PlacementState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PLACEMENT_STATE_UNSPECIFIED: _ClassVar[PlacementState]
     PLACEMENT_STATE_PLACED: _ClassVar[PlacementState]
     PLACEMENT_STATE_PENDING: _ClassVar[PlacementState]
+
+class ApplyOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    APPLY_OUTCOME_UNSPECIFIED: _ClassVar[ApplyOutcome]
+    APPLY_OUTCOME_APPLIED: _ClassVar[ApplyOutcome]
+    APPLY_OUTCOME_UNCHANGED: _ClassVar[ApplyOutcome]
+    APPLY_OUTCOME_ACCEPTED: _ClassVar[ApplyOutcome]
+    APPLY_OUTCOME_ROLLED_BACK: _ClassVar[ApplyOutcome]
+    APPLY_OUTCOME_FAILED: _ClassVar[ApplyOutcome]
+    APPLY_OUTCOME_DELETED: _ClassVar[ApplyOutcome]
 CONFIG_STATE_UNSPECIFIED: ConfigState
 CONFIG_STATE_VALID: ConfigState
 CONFIG_STATE_REJECTED: ConfigState
 PLACEMENT_STATE_UNSPECIFIED: PlacementState
 PLACEMENT_STATE_PLACED: PlacementState
 PLACEMENT_STATE_PENDING: PlacementState
+APPLY_OUTCOME_UNSPECIFIED: ApplyOutcome
+APPLY_OUTCOME_APPLIED: ApplyOutcome
+APPLY_OUTCOME_UNCHANGED: ApplyOutcome
+APPLY_OUTCOME_ACCEPTED: ApplyOutcome
+APPLY_OUTCOME_ROLLED_BACK: ApplyOutcome
+APPLY_OUTCOME_FAILED: ApplyOutcome
+APPLY_OUTCOME_DELETED: ApplyOutcome
 
 class ListWorkspacesRequest(_message.Message):
     __slots__ = ()
@@ -184,3 +202,109 @@ class ResetBreakerResponse(_message.Message):
     BREAKER_FIELD_NUMBER: _ClassVar[int]
     breaker: BreakerInfo
     def __init__(self, breaker: _Optional[_Union[BreakerInfo, _Mapping]] = ...) -> None: ...
+
+class GetWorkspaceRequest(_message.Message):
+    __slots__ = ("name", "show_secrets")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SHOW_SECRETS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    show_secrets: bool
+    def __init__(self, name: _Optional[str] = ..., show_secrets: _Optional[bool] = ...) -> None: ...
+
+class GetWorkspaceResponse(_message.Message):
+    __slots__ = ("summary", "config_json", "desired", "restart_count")
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_JSON_FIELD_NUMBER: _ClassVar[int]
+    DESIRED_FIELD_NUMBER: _ClassVar[int]
+    RESTART_COUNT_FIELD_NUMBER: _ClassVar[int]
+    summary: WorkspaceSummary
+    config_json: str
+    desired: _agent_pb2.DesiredStatus
+    restart_count: int
+    def __init__(self, summary: _Optional[_Union[WorkspaceSummary, _Mapping]] = ..., config_json: _Optional[str] = ..., desired: _Optional[_Union[_agent_pb2.DesiredStatus, str]] = ..., restart_count: _Optional[int] = ...) -> None: ...
+
+class ApplyWorkspaceRequest(_message.Message):
+    __slots__ = ("name", "content", "wait")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    content: bytes
+    wait: bool
+    def __init__(self, name: _Optional[str] = ..., content: _Optional[bytes] = ..., wait: _Optional[bool] = ...) -> None: ...
+
+class ApplyWorkspaceResponse(_message.Message):
+    __slots__ = ("name", "outcome", "version", "previous_version", "reason", "revision", "started_at", "finished_at")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_VERSION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    outcome: ApplyOutcome
+    version: str
+    previous_version: str
+    reason: str
+    revision: str
+    started_at: _timestamp_pb2.Timestamp
+    finished_at: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., outcome: _Optional[_Union[ApplyOutcome, str]] = ..., version: _Optional[str] = ..., previous_version: _Optional[str] = ..., reason: _Optional[str] = ..., revision: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class DeleteWorkspaceRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class WorkspaceActionRequest(_message.Message):
+    __slots__ = ("name", "wait")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    wait: bool
+    def __init__(self, name: _Optional[str] = ..., wait: _Optional[bool] = ...) -> None: ...
+
+class WorkspaceActionResponse(_message.Message):
+    __slots__ = ("summary",)
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    summary: WorkspaceSummary
+    def __init__(self, summary: _Optional[_Union[WorkspaceSummary, _Mapping]] = ...) -> None: ...
+
+class WorkspaceHistoryRequest(_message.Message):
+    __slots__ = ("name", "limit")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    limit: int
+    def __init__(self, name: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class Revision(_message.Message):
+    __slots__ = ("sha", "time", "author", "subject")
+    SHA_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    sha: str
+    time: _timestamp_pb2.Timestamp
+    author: str
+    subject: str
+    def __init__(self, sha: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., author: _Optional[str] = ..., subject: _Optional[str] = ...) -> None: ...
+
+class WorkspaceHistoryResponse(_message.Message):
+    __slots__ = ("revisions",)
+    REVISIONS_FIELD_NUMBER: _ClassVar[int]
+    revisions: _containers.RepeatedCompositeFieldContainer[Revision]
+    def __init__(self, revisions: _Optional[_Iterable[_Union[Revision, _Mapping]]] = ...) -> None: ...
+
+class RollbackWorkspaceRequest(_message.Message):
+    __slots__ = ("name", "revision", "wait")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    revision: str
+    wait: bool
+    def __init__(self, name: _Optional[str] = ..., revision: _Optional[str] = ..., wait: _Optional[bool] = ...) -> None: ...

@@ -40,6 +40,46 @@ class AdminServiceStub:
                 request_serializer=mcpfleet_dot_v1_dot_admin__pb2.ListWorkspacesRequest.SerializeToString,
                 response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ListWorkspacesResponse.FromString,
                 _registered_method=True)
+        self.GetWorkspace = channel.unary_unary(
+                '/mcpfleet.v1.AdminService/GetWorkspace',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.GetWorkspaceRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.GetWorkspaceResponse.FromString,
+                _registered_method=True)
+        self.ApplyWorkspace = channel.unary_unary(
+                '/mcpfleet.v1.AdminService/ApplyWorkspace',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.ApplyWorkspaceRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ApplyWorkspaceResponse.FromString,
+                _registered_method=True)
+        self.DeleteWorkspace = channel.unary_unary(
+                '/mcpfleet.v1.AdminService/DeleteWorkspace',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.DeleteWorkspaceRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ApplyWorkspaceResponse.FromString,
+                _registered_method=True)
+        self.StopWorkspace = channel.unary_unary(
+                '/mcpfleet.v1.AdminService/StopWorkspace',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionResponse.FromString,
+                _registered_method=True)
+        self.StartWorkspace = channel.unary_unary(
+                '/mcpfleet.v1.AdminService/StartWorkspace',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionResponse.FromString,
+                _registered_method=True)
+        self.RestartWorkspace = channel.unary_unary(
+                '/mcpfleet.v1.AdminService/RestartWorkspace',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionResponse.FromString,
+                _registered_method=True)
+        self.WorkspaceHistory = channel.unary_unary(
+                '/mcpfleet.v1.AdminService/WorkspaceHistory',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.WorkspaceHistoryRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.WorkspaceHistoryResponse.FromString,
+                _registered_method=True)
+        self.RollbackWorkspace = channel.unary_unary(
+                '/mcpfleet.v1.AdminService/RollbackWorkspace',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.RollbackWorkspaceRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ApplyWorkspaceResponse.FromString,
+                _registered_method=True)
         self.WatchEvents = channel.unary_stream(
                 '/mcpfleet.v1.AdminService/WatchEvents',
                 request_serializer=mcpfleet_dot_v1_dot_admin__pb2.WatchEventsRequest.SerializeToString,
@@ -73,6 +113,58 @@ class AdminServiceServicer:
 
     def ListWorkspaces(self, request, context):
         """-- workspaces
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWorkspace(self, request, context):
+        """Config (secrets redacted unless show_secrets) plus live state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApplyWorkspace(self, request, context):
+        """Validate, write atomically, restart; undone by the control plane if it fails to start.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWorkspace(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StopWorkspace(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartWorkspace(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RestartWorkspace(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WorkspaceHistory(self, request, context):
+        """Git revisions of the workspace's file (accepted versions, plus recorded undone applies).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RollbackWorkspace(self, request, context):
+        """Apply an old revision as a new change (refused if it no longer validates).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -121,6 +213,46 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ListWorkspaces,
                     request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ListWorkspacesRequest.FromString,
                     response_serializer=mcpfleet_dot_v1_dot_admin__pb2.ListWorkspacesResponse.SerializeToString,
+            ),
+            'GetWorkspace': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWorkspace,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.GetWorkspaceRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.GetWorkspaceResponse.SerializeToString,
+            ),
+            'ApplyWorkspace': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyWorkspace,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ApplyWorkspaceRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.ApplyWorkspaceResponse.SerializeToString,
+            ),
+            'DeleteWorkspace': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWorkspace,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.DeleteWorkspaceRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.ApplyWorkspaceResponse.SerializeToString,
+            ),
+            'StopWorkspace': grpc.unary_unary_rpc_method_handler(
+                    servicer.StopWorkspace,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionResponse.SerializeToString,
+            ),
+            'StartWorkspace': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartWorkspace,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionResponse.SerializeToString,
+            ),
+            'RestartWorkspace': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestartWorkspace,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionResponse.SerializeToString,
+            ),
+            'WorkspaceHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.WorkspaceHistory,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.WorkspaceHistoryRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.WorkspaceHistoryResponse.SerializeToString,
+            ),
+            'RollbackWorkspace': grpc.unary_unary_rpc_method_handler(
+                    servicer.RollbackWorkspace,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.RollbackWorkspaceRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.ApplyWorkspaceResponse.SerializeToString,
             ),
             'WatchEvents': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchEvents,
@@ -176,6 +308,222 @@ class AdminService:
             '/mcpfleet.v1.AdminService/ListWorkspaces',
             mcpfleet_dot_v1_dot_admin__pb2.ListWorkspacesRequest.SerializeToString,
             mcpfleet_dot_v1_dot_admin__pb2.ListWorkspacesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWorkspace(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/GetWorkspace',
+            mcpfleet_dot_v1_dot_admin__pb2.GetWorkspaceRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.GetWorkspaceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyWorkspace(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/ApplyWorkspace',
+            mcpfleet_dot_v1_dot_admin__pb2.ApplyWorkspaceRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.ApplyWorkspaceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWorkspace(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/DeleteWorkspace',
+            mcpfleet_dot_v1_dot_admin__pb2.DeleteWorkspaceRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.ApplyWorkspaceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StopWorkspace(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/StopWorkspace',
+            mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartWorkspace(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/StartWorkspace',
+            mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RestartWorkspace(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/RestartWorkspace',
+            mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.WorkspaceActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WorkspaceHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/WorkspaceHistory',
+            mcpfleet_dot_v1_dot_admin__pb2.WorkspaceHistoryRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.WorkspaceHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RollbackWorkspace(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/RollbackWorkspace',
+            mcpfleet_dot_v1_dot_admin__pb2.RollbackWorkspaceRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.ApplyWorkspaceResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,136 @@
+"""Config manager in-process: real files, real git, real watcher; no agents (nothing is placed, so
+a valid change is accepted without waiting for a worker)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import trio
+
+from control_plane.config_watcher import ConfigWatcher
+from control_plane.coordinator import Coordinator
+from control_plane.git_history import AUTHOR_EMAIL, AUTHOR_NAME, GitHistory
+from control_plane.state import FleetState
+from control_plane.workspace_ops import WorkspaceOps
+from control_plane.workspace_waits import OpsTimers
+from mcpfleet.errors import FailedPrecondition, InvalidArgument, NotFound
+from mcpfleet.workspace import content_version
+
+
+def ws(description: str, command: str = "mcp-server-time") -> bytes:
+    return json.dumps({"description": description, "mcpServers": {"t": {"command": command}}},
+                      indent=2).encode()
+
+
+def make_ops(directory: Path) -> WorkspaceOps:
+    coordinator = Coordinator(FleetState("boot", 1.0), directory.parent / "ports.json")
+    return WorkspaceOps(coordinator, directory, GitHistory(directory), OpsTimers(2.0, 2.0))
+
+
+async def start(directory: Path, nursery: trio.Nursery) -> WorkspaceOps:
+    ops = make_ops(directory)
+    ops.coordinator.load_configs(await ops.load_at_startup())
+    ops.run(nursery)
+    return ops
+
+
+def git(directory: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=directory, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+async def nursery() -> AsyncIterator[trio.Nursery]:
+    async with trio.open_nursery() as n:
+        yield n
+        n.cancel_scope.cancel()
+
+
+async def test_apply_commits_with_our_identity_and_history_lists_it(tmp_path: Path, nursery: trio.Nursery,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Somebody Else")  # the machine's identity is never used
+    d = tmp_path / "workspaces"
+    d.mkdir()
+    (d / "a.json").write_bytes(ws("one"))
+    ops = await start(d, nursery)
+    result = await ops.apply("a", ws("two"), wait=True)
+    assert result.outcome == "applied" and result.version == content_version(ws("two"))
+    assert (d / "a.json").read_bytes() == ws("two")
+    revs = await ops.history.log("a")
+    assert [r.subject for r in revs] == [f"a: version {result.version} by cli apply",
+                                         f"a: version {content_version(ws('one'))} found at startup"]
+    assert {r.author for r in revs} == {AUTHOR_NAME}
+    assert git(d, "log", "-1", "--format=%ae %ce").split() == [AUTHOR_EMAIL, AUTHOR_EMAIL]
+    assert (await ops.apply("a", ws("two"), wait=True)).outcome == "unchanged"
+    with pytest.raises(InvalidArgument, match=r"a.json: line 1 column"):
+        await ops.apply("a", b'{"mcpServers": ', wait=True)
+    assert (d / "a.json").read_bytes() == ws("two")
+
+
+async def test_rollback_applies_an_old_revision_and_refuses_one_that_no_longer_validates(
+        tmp_path: Path, nursery: trio.Nursery) -> None:
+    d = tmp_path / "workspaces"
+    d.mkdir()
+    (d / "a.json").write_bytes(ws("one"))
+    ops = await start(d, nursery)
+    first = (await ops.history.log("a"))[0].sha
+    await ops.apply("a", ws("two"), wait=True)
+    result = await ops.rollback("a", first[:8], wait=True)
+    assert result.outcome == "applied"
+    assert (d / "a.json").read_bytes() == ws("one")
+    assert (await ops.history.log("a"))[0].subject.endswith(f"by cli rollback to {first[:12]}")
+    # An accepted revision from an older schema: commit a file the current schema refuses.
+    (d / "a.json").write_text('{"mcpServers": {"t": {"command": "x"}}, "oldKey": 1}')
+    git(d, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "old schema",
+        "-m", "Workspace: a")
+    old = git(d, "rev-parse", "HEAD").strip()
+    with pytest.raises(FailedPrecondition, match="no longer validates: .*oldKey"):
+        await ops.rollback("a", old, wait=True)
+    with pytest.raises(NotFound):
+        await ops.rollback("a", "deadbeef", wait=True)
+
+
+async def test_startup_uses_the_last_accepted_version_when_the_file_is_invalid(tmp_path: Path,
+                                                                               nursery: trio.Nursery) -> None:
+    d = tmp_path / "workspaces"
+    d.mkdir()
+    (d / "a.json").write_bytes(ws("good"))
+    await start(d, nursery)
+    (d / "a.json").write_text('{"mcpServers": ')  # broken while the control plane was down
+    ops = await start(d, nursery)
+    entry = ops.state.configs["a"]
+    assert entry.config is not None and entry.version == content_version(ws("good"))
+    assert "a.json: line 1 column" in entry.error
+    assert (d / "a.json").read_text() == '{"mcpServers": '  # a rejected file is never overwritten
+
+
+async def test_watcher_debounces_ignores_editor_files_and_never_applies_an_empty_file(
+        tmp_path: Path, nursery: trio.Nursery) -> None:
+    d = tmp_path / "workspaces"
+    d.mkdir()
+    (d / "a.json").write_bytes(ws("v0"))
+    ops = await start(d, nursery)
+    watcher = ConfigWatcher(ops, d, debounce_seconds=0.3, ttl_seconds=60)
+    await nursery.start(watcher.run)
+    await trio.sleep(0.3)
+    for junk in (".a.json.swp", "a.json~", ".#a.json", "a.json.bak", "4913"):
+        (d / junk).write_text("garbage")
+    (d / "a.json").write_text("")  # truncate-then-write: the empty moment is never applied
+    await trio.sleep(0.6)
+    assert ops.state.configs["a"].version == content_version(ws("v0")) and not ops.state.configs["a"].error
+    for i in range(20):  # 20 rapid saves, 20 ms apart
+        tmp = d / ".a.json.tmp"
+        tmp.write_bytes(ws(f"v{i + 1}"))
+        os.replace(tmp, d / "a.json")
+        await trio.sleep(0.02)
+    with trio.fail_after(5):
+        while ops.state.configs["a"].version != content_version(ws("v20")):
+            await trio.sleep(0.05)
+    assert watcher.batches <= 3, watcher.batches
+    subjects = [r.subject for r in await ops.history.log("a")]
+    assert len(subjects) <= 4, subjects  # startup + at most one per debounce window
+    assert "a.json" in git(d, "ls-files") and ".a.json.swp" not in git(d, "ls-files")
