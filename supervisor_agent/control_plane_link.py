@@ -40,16 +40,28 @@ class ControlPlaneLink:
         self.connected = trio.Event()
         self._seq = 0
         self._heartbeat_interval = 5.0
+        self._got_assignments = False
         self.reconnect = Backoff(initial=0.5, maximum=reconnect_max, jitter=0.2, immediate_first=False)
 
     async def run(self) -> None:
+        """Connect, serve the stream, reconnect with jittered backoff; forever. No error of the
+        link ever ends the agent: its workers keep running meanwhile (static stability)."""
         attempt = 0
         while True:
+            self._got_assignments = False
             try:
                 await self._session()
-                attempt = 0
             except (errors.FleetError, trio.EndOfChannel, trio.BrokenResourceError) as err:
                 log.warning("control plane link to %s: %s", self.target, err or type(err).__name__)
+            except Exception as err:  # groups from the session nursery; never trio.Cancelled
+                expected = (errors.FleetError, trio.EndOfChannel, trio.BrokenResourceError)
+                if isinstance(err, ExceptionGroup) and err.split(expected)[1] is None:
+                    log.warning("control plane link to %s: %s", self.target,
+                                "; ".join(str(e) for e in err.exceptions))
+                else:
+                    log.exception("control plane link to %s failed", self.target)
+            if self._got_assignments:
+                attempt = 0
             delay = self.reconnect.delay(attempt, random.Random())
             attempt += 1
             await trio.sleep(delay)
@@ -79,9 +91,10 @@ class ControlPlaneLink:
                 continue
             desired = assignments_from_pb(msg.assignments)
             self._heartbeat_interval = desired.heartbeat_interval_seconds or self._heartbeat_interval
-            if not self.connected.is_set():
+            if not self._got_assignments:
                 log.info("connected to control plane %s (boot %s)", self.target, desired.boot_id)
                 self.connected.set()
+            self._got_assignments = True
             await self.pool.apply(desired)
             ack = agent_pb2.AssignmentsAck(boot_id=desired.boot_id, generation=desired.generation)
             await stream.send(self._next(ack=ack))

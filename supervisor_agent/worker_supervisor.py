@@ -138,18 +138,19 @@ class WorkerSupervisor:
     async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         self.spec.config_path.parent.mkdir(parents=True, exist_ok=True)
         self.spec.config_path.write_text(self.assignment.config_json)
+        adopted = self._readopt()  # before started(): the agent's hello then names it
         task_status.started()
         try:
             with self._scope:
-                await self._supervise()
+                await self._supervise(adopted)
         finally:
             self._release_slot()
             if self.state.status != Status.STOPPED and not self._detached:
                 self._set(status=Status.STOPPED, health=Health.UNHEALTHY, pid=None, create_time=None)
             self._done.set()
 
-    async def _supervise(self) -> None:
-        await self._run_once(self._readopt())
+    async def _supervise(self, adopted: process_runner.Adopted | None) -> None:
+        await self._run_once(adopted)
         while True:
             delay = self.policy.next_delay(self.assignment.restart_mode)
             if delay is None:
