@@ -103,6 +103,7 @@ class Route:
     request_timeout_seconds: float
     config_error: str = ""
     breaker: str = "closed"
+    token_sha256: tuple[str, ...] = ()  # fleet.auth.tokenSha256: hex SHA-256 of accepted bearer tokens
 
     @property
     def base_url(self) -> str:

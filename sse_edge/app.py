@@ -9,7 +9,6 @@ Hypercorn until `shutdown` is set; `main` wires them to the control plane's Rout
 
 from __future__ import annotations
 
-import argparse
 import logging
 from collections.abc import Sequence
 from functools import partial
@@ -22,10 +21,15 @@ from quart_trio import QuartTrio
 
 from mcpfleet.logging import print_ready, setup_logging
 from mcpfleet.rpc import open_bridge
-from mcpfleet.service import add_flag, run_service
-from sse_edge.control_plane_link import ControlPlaneResolver
-from sse_edge.routes import ON_CLOSE_KEY, Edge, register_routes
+from mcpfleet.service import run_service
+from mcpfleet.settings import load_settings
+from sse_edge.admin import AdminASGI
+from sse_edge.control_plane_link import ControlPlaneResolver, watch_routes
+from sse_edge.edge import Edge, EdgeOptions
+from sse_edge.posts import PublicASGI
+from sse_edge.routes import ON_CLOSE_KEY, register_routes
 from sse_edge.routing_table import Resolver
+from sse_edge.settings import EdgeSettings
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +41,22 @@ FINAL_SEND_SECONDS = 1.0
 
 def create_app(
     resolver: Resolver, *, keepalive_seconds: float = 15.0, route_ttl_seconds: float = 2.0,
-    resolve_timeout_seconds: float = 5.0,
+    resolve_timeout_seconds: float = 5.0, options: EdgeOptions | None = None,
 ) -> QuartTrio:
-    """Build the edge's public app (legacy HTTP+SSE routes and `/healthz`).
+    """Build the edge's public app (both MCP transports, `/healthz`, `/readyz`).
 
     `resolver.resolve(ws)` gives a `Route` or raises `NotFound` / `Unavailable`; resolved routes
     are cached `route_ttl_seconds`. Streams send a keep-alive comment every `keepalive_seconds`.
+    `options` (EdgeOptions) overrides those three and carries the rest of the edge's settings.
     The app's state is `edge_of(app)`. Serve it with `serve()` (or any ASGI server that runs the
     lifespan; then call `edge_of(app).begin_shutdown()` yourself before stopping it).
     """
     app = QuartTrio("sse_edge")
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    edge = Edge(
-        resolver, keepalive_seconds=keepalive_seconds, route_ttl_seconds=route_ttl_seconds,
-        resolve_timeout_seconds=resolve_timeout_seconds,
-    )
+    if options is None:
+        options = EdgeOptions(keepalive_seconds=keepalive_seconds, route_ttl_seconds=route_ttl_seconds,
+                              resolve_timeout_seconds=resolve_timeout_seconds)
+    app.config["MAX_CONTENT_LENGTH"] = options.max_body_bytes
+    edge = Edge(resolver, options)
     app.extensions["sse_edge"] = edge
     register_routes(app, edge)
 
@@ -63,7 +68,7 @@ def create_app(
     async def _stop_edge() -> None:
         await edge.aclose()
 
-    app.asgi_app = _EdgeASGI(app.asgi_app)  # type: ignore[method-assign]
+    app.asgi_app = _EdgeASGI(PublicASGI(edge, app.asgi_app))  # type: ignore[method-assign]
     return app
 
 
@@ -105,13 +110,16 @@ class _EdgeASGI:
 
 async def serve(
     app: QuartTrio, bind: str | Sequence[str], *, shutdown: trio.Event,
-    graceful_timeout: float = 2.0, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
+    graceful_timeout: float = 2.0, admin_bind: str | None = None,
+    task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve `app` (from `create_app`) on Hypercorn at `bind` ("host:port", port 0 for any)
     until `shutdown` is set; for `nursery.start`, which returns the bound URLs
     (e.g. `["http://127.0.0.1:41234"]`).
 
-    On shutdown: listeners close, every SSE stream of the app ends at once, other requests get
+    With `admin_bind`, the admin app (`/metrics`, `/api/debug/state/connections`) is served there;
+    its URLs are in `edge_of(app).admin_urls`. On shutdown: listeners close, every SSE stream
+    of the app ends at once, other requests get
     up to `graceful_timeout` seconds, then the app's lifespan shutdown runs. Returns then.
     """
     config = hypercorn.config.Config()
@@ -132,35 +140,34 @@ async def serve(
             nursery.cancel_scope.cancel()
 
         nursery.start_soon(end_streams_on_shutdown)
+        if admin_bind is not None:
+            admin_config = hypercorn.config.Config()
+            admin_config.bind = [admin_bind]
+            admin_config.graceful_timeout = 0.5
+            admin_config.accesslog = None
+            admin_config.errorlog = logging.getLogger("hypercorn.error")
+            edge.admin_urls = await nursery.start(partial(
+                hypercorn.trio.serve, AdminASGI(edge), admin_config, shutdown_trigger=shutdown.wait))
         urls: list[str] = await nursery.start(run_hypercorn)
         log.info("sse_edge serving on %s", ", ".join(urls))
         task_status.started(urls)
 
 
-ENV = "EDGE"
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="sse_edge", description=__doc__)
-    add_flag(p, ENV, "control-plane", "127.0.0.1:50051", "control plane gRPC address")
-    add_flag(p, ENV, "bind", "127.0.0.1:8080", "public listener (port 0 = any free port)")
-    add_flag(p, ENV, "keepalive", 15.0, "seconds between SSE keep-alive comments", type=float)
-    add_flag(p, ENV, "route-ttl", 2.0, "seconds a resolved route is cached", type=float)
-    add_flag(p, ENV, "log-level", "INFO", "log level")
-    return p.parse_args(argv)
-
-
-async def run(args: argparse.Namespace, shutdown: trio.Event) -> None:
+async def run(settings: EdgeSettings, shutdown: trio.Event) -> None:
     """Serve until `shutdown` is set."""
     async with open_bridge() as bridge, trio.open_nursery() as nursery:
-        channel = await bridge.channel(args.control_plane)
-        app = create_app(ControlPlaneResolver(channel), keepalive_seconds=args.keepalive,
-                         route_ttl_seconds=args.route_ttl)
-        urls = await nursery.start(partial(serve, app, args.bind, shutdown=shutdown))
-        print_ready("sse_edge", {"http": urls[0]})
+        channel = await bridge.channel(settings.control_plane)
+        app = create_app(ControlPlaneResolver(channel), options=settings.options())
+        edge = edge_of(app)
+        urls = await nursery.start(partial(serve, app, settings.bind, shutdown=shutdown,
+                                           admin_bind=settings.admin_bind))
+        public = settings.public_url or urls[0]
+        if settings.watch:
+            nursery.start_soon(watch_routes, channel, edge, public, edge.admin_urls[0] if edge.admin_urls else "")
+        print_ready("sse_edge", {"http": urls[0], "admin": edge.admin_urls[0] if edge.admin_urls else ""})
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    setup_logging("sse_edge", args.log_level)
-    run_service(lambda shutdown: run(args, shutdown))
+    settings = load_settings(EdgeSettings, "EDGE", argv, prog="sse_edge", description=__doc__)
+    setup_logging("sse_edge", settings.log_level)
+    run_service(lambda shutdown: run(settings, shutdown))

@@ -43,7 +43,7 @@ class RoutingTable:
         if entry is None:
             return None
         route, stored_at = entry
-        if now - stored_at >= self.ttl_seconds or now < stored_at:
+        if now - stored_at >= self.ttl_seconds or now < stored_at:  # -inf: invalidate_fresh
             return None
         return route
 
@@ -55,6 +55,12 @@ class RoutingTable:
         """The last route put for `workspace`, however old, or None."""
         entry = self._routes.get(workspace)
         return entry[0] if entry else None
+
+    def invalidate_fresh(self, workspace: str) -> None:
+        """Make `workspace`'s route stale (the next `get` misses) but keep it as `last_known`."""
+        entry = self._routes.get(workspace)
+        if entry is not None:
+            self._routes[workspace] = (entry[0], float("-inf"))
 
     def invalidate(self, workspace: str) -> None:
         """Forget `workspace` entirely (e.g. the control plane said it no longer exists)."""

@@ -1,13 +1,20 @@
 """The edge's registry of client sessions (legacy HTTP+SSE).
 
-Pure: no I/O, no clock (`now` is passed in). A session id is `secrets.token_urlsafe(24)`
-(192 random bits), bound to one workspace; looking it up under another workspace finds nothing,
-exactly as an unknown id does, so ids cannot be probed across workspaces. Each session carries an
-opaque `handle` (the I/O side's per-session state), typed by the registry's parameter.
+Pure: no I/O, no clock (`now` is passed in). A session id (ARCHITECTURE section 4) is
+`<edge id>.<secret>.<mac>`: 192 random bits from `secrets`, the id of the edge that holds the
+session, and an HMAC-SHA256 (truncated to 128 bits) over edge id, secret and workspace under the
+edges' shared key. So any edge can tell, without a shared store, which edge owns a session and
+that the id was minted for this workspace by an edge holding the key; looking an id up under
+another workspace finds nothing, exactly as an unknown id does. Each session carries an opaque
+`handle` (the I/O side's per-session state), typed by the registry's parameter.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -15,11 +22,37 @@ from typing import Generic, TypeVar
 H = TypeVar("H")
 
 SESSION_ID_BYTES = 24
+MAC_BYTES = 16
+EDGE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+"""Edge ids: URL-safe, no dots (the session id separator)."""
 
 
-def new_session_id() -> str:
-    """A fresh URL-safe session id with 192 bits from `secrets` (32 characters)."""
-    return secrets.token_urlsafe(SESSION_ID_BYTES)
+def _mac(key: bytes, edge_id: str, secret: str, workspace: str) -> str:
+    digest = hmac.new(key, f"{edge_id}.{secret}.{workspace}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:MAC_BYTES]).rstrip(b"=").decode()
+
+
+def new_session_id(edge_id: str = "edge", workspace: str = "", key: bytes = b"") -> str:
+    """A fresh URL-safe session id `<edge_id>.<secret>.<mac>` (192 random bits from `secrets`,
+    a 128-bit HMAC binding it to `workspace` under `key`). Raises ValueError for a bad edge id."""
+    if not EDGE_ID_RE.match(edge_id):
+        raise ValueError(f"edge id must match {EDGE_ID_RE.pattern}, got {edge_id!r}")
+    secret = secrets.token_urlsafe(SESSION_ID_BYTES)
+    return f"{edge_id}.{secret}.{_mac(key, edge_id, secret, workspace)}"
+
+
+def owner_of(session_id: str | None, workspace: str, key: bytes = b"") -> str | None:
+    """The edge id that minted `session_id` for `workspace` under `key`, or None when the id is
+    malformed, forged, or minted for another workspace (constant-time MAC comparison)."""
+    if not session_id or len(session_id) > 200:
+        return None
+    parts = session_id.split(".")
+    if len(parts) != 3 or not EDGE_ID_RE.match(parts[0]):
+        return None
+    edge_id, secret, mac = parts
+    if not hmac.compare_digest(mac, _mac(key, edge_id, secret, workspace)):
+        return None
+    return edge_id
 
 
 @dataclass
@@ -35,14 +68,33 @@ class Session(Generic[H]):
 class SessionRegistry(Generic[H]):
     """Sessions by id. Not thread-safe; meant for one event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, edge_id: str = "edge", key: bytes = b"") -> None:
+        if not EDGE_ID_RE.match(edge_id):
+            raise ValueError(f"edge id must match {EDGE_ID_RE.pattern}, got {edge_id!r}")
+        self.edge_id = edge_id
+        self.key = key
         self._sessions: dict[str, Session[H]] = {}
 
     def create(self, workspace: str, handle: H, now: float) -> Session[H]:
         """Register a new session of `workspace` carrying `handle`; return it (with its new id)."""
-        session_id = new_session_id()
+        session_id = new_session_id(self.edge_id, workspace, self.key)
         while session_id in self._sessions:  # 2**-192: never, but cheap to be sure
-            session_id = new_session_id()
+            session_id = new_session_id(self.edge_id, workspace, self.key)
+        session = Session(session_id, workspace, now, handle)
+        self._sessions[session_id] = session
+        return session
+
+    def new_id(self, workspace: str) -> str:
+        """A fresh id for a session of `workspace` on this edge (not yet registered)."""
+        session_id = new_session_id(self.edge_id, workspace, self.key)
+        while session_id in self._sessions:  # 2**-192: never, but cheap to be sure
+            session_id = new_session_id(self.edge_id, workspace, self.key)
+        return session_id
+
+    def add(self, session_id: str, workspace: str, handle: H, now: float) -> Session[H]:
+        """Register a session under an id from `new_id`. Raises ValueError if it is taken."""
+        if session_id in self._sessions:
+            raise ValueError("session id already registered")
         session = Session(session_id, workspace, now, handle)
         self._sessions[session_id] = session
         return session

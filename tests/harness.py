@@ -118,13 +118,14 @@ class Fleet:
         return self.root / "workspaces"
 
     agent_args: list[str] = field(default_factory=list)
+    cp_args: list[str] = field(default_factory=list)  # extra control-plane flags (e.g. fast breaker timers)
 
     def start(self) -> Fleet:
         self.workspaces.mkdir(parents=True, exist_ok=True)
         self.services.append(self.start_control_plane("127.0.0.1:0"))
         self.grpc = self.services[0].ready["addresses"]["grpc"]
         self.services.append(self.start_agent(self.host_id, self.port_range))
-        edge = start("sse_edge", python_m("sse_edge", "--control-plane", self.grpc,
+        edge = start("sse_edge", python_m("sse_edge", "--control-plane", self.grpc, "--admin-bind", "127.0.0.1:0",
                                           "--bind", "127.0.0.1:0"), self.root / "logs" / "edge.log")
         self.services.append(edge)
         self.edge_url = edge.ready["addresses"]["http"]
@@ -134,7 +135,8 @@ class Fleet:
         """A control plane on `bind` with this fleet's workspaces and state dirs (not recorded)."""
         return start("control_plane", python_m(
             "control_plane", "--grpc-bind", bind, "--workspaces-dir", str(self.workspaces),
-            "--state-dir", str(self.root / "state"), "--heartbeat-interval", "1"),
+            "--state-dir", str(self.root / "state"), "--heartbeat-interval", "1",
+            "--http-bind", "127.0.0.1:0", *self.cp_args),
             self.root / "logs" / "control-plane.log")
 
     def start_agent(self, host_id: str, port_range: tuple[int, int], *extra: str) -> Service:

@@ -25,19 +25,35 @@ _sym_db = _symbol_database.Default()
 from mcpfleet.v1 import common_pb2 as mcpfleet_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19mcpfleet/v1/routing.proto\x12\x0bmcpfleet.v1\x1a\x18mcpfleet/v1/common.proto\"#\n\x0eResolveRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\"\xed\x01\n\x05Route\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12*\n\x06status\x18\x02 \x01(\x0e\x32\x1a.mcpfleet.v1.ProcessStatus\x12#\n\x06health\x18\x03 \x01(\x0e\x32\x13.mcpfleet.v1.Health\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\x12\x0c\n\x04port\x18\x05 \x01(\x05\x12\x1f\n\x17request_timeout_seconds\x18\x06 \x01(\x01\x12*\n\x07\x62reaker\x18\x07 \x01(\x0e\x32\x19.mcpfleet.v1.BreakerState\x12\x14\n\x0c\x63onfig_error\x18\x08 \x01(\t\"4\n\x0fResolveResponse\x12!\n\x05route\x18\x01 \x01(\x0b\x32\x12.mcpfleet.v1.Route2V\n\x0eRoutingService\x12\x44\n\x07Resolve\x12\x1b.mcpfleet.v1.ResolveRequest\x1a\x1c.mcpfleet.v1.ResolveResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19mcpfleet/v1/routing.proto\x12\x0bmcpfleet.v1\x1a\x18mcpfleet/v1/common.proto\"\\\n\tEdgeHello\x12\x0f\n\x07\x65\x64ge_id\x18\x01 \x01(\t\x12\x16\n\x0epublic_address\x18\x02 \x01(\t\x12\x15\n\radmin_address\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\"\x8c\x01\n\x0f\x43onnectionEvent\x12\r\n\x05\x65vent\x18\x01 \x01(\t\x12\x19\n\x11session_id_prefix\x18\x02 \x01(\t\x12\x11\n\tworkspace\x18\x03 \x01(\t\x12\x11\n\ttransport\x18\x04 \x01(\t\x12\x13\n\x0b\x63lient_name\x18\x05 \x01(\t\x12\x14\n\x0c\x63onnected_at\x18\x06 \x01(\t\"\x7f\n\x0b\x45\x64geMessage\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\'\n\x05hello\x18\x02 \x01(\x0b\x32\x16.mcpfleet.v1.EdgeHelloH\x00\x12\x32\n\nconnection\x18\x03 \x01(\x0b\x32\x1c.mcpfleet.v1.ConnectionEventH\x00\x42\x06\n\x04\x62ody\"\x86\x01\n\x08\x45\x64geInfo\x12\x0f\n\x07\x65\x64ge_id\x18\x01 \x01(\t\x12\x16\n\x0epublic_address\x18\x02 \x01(\t\x12\x15\n\radmin_address\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x13\n\x0b\x63onnections\x18\x05 \x01(\x05\x12\x14\n\x0c\x63onnected_at\x18\x06 \x01(\t\"Z\n\x0eRoutesSnapshot\x12\"\n\x06routes\x18\x01 \x03(\x0b\x32\x12.mcpfleet.v1.Route\x12$\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x15.mcpfleet.v1.EdgeInfo\"A\n\x0bRouteChange\x12!\n\x05route\x18\x01 \x01(\x0b\x32\x12.mcpfleet.v1.Route\x12\x0f\n\x07removed\x18\x02 \x01(\x08\"4\n\x0c\x45\x64gesChanged\x12$\n\x05\x65\x64ges\x18\x01 \x03(\x0b\x32\x15.mcpfleet.v1.EdgeInfo\"\xad\x01\n\rRoutesMessage\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12/\n\x08snapshot\x18\x02 \x01(\x0b\x32\x1b.mcpfleet.v1.RoutesSnapshotH\x00\x12*\n\x06\x63hange\x18\x03 \x01(\x0b\x32\x18.mcpfleet.v1.RouteChangeH\x00\x12*\n\x05\x65\x64ges\x18\x04 \x01(\x0b\x32\x19.mcpfleet.v1.EdgesChangedH\x00\x42\x06\n\x04\x62ody\"#\n\x0eResolveRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\"\x83\x02\n\x05Route\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12*\n\x06status\x18\x02 \x01(\x0e\x32\x1a.mcpfleet.v1.ProcessStatus\x12#\n\x06health\x18\x03 \x01(\x0e\x32\x13.mcpfleet.v1.Health\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\x12\x0c\n\x04port\x18\x05 \x01(\x05\x12\x1f\n\x17request_timeout_seconds\x18\x06 \x01(\x01\x12*\n\x07\x62reaker\x18\x07 \x01(\x0e\x32\x19.mcpfleet.v1.BreakerState\x12\x14\n\x0c\x63onfig_error\x18\x08 \x01(\t\x12\x14\n\x0ctoken_sha256\x18\t \x03(\t\"4\n\x0fResolveResponse\x12!\n\x05route\x18\x01 \x01(\x0b\x32\x12.mcpfleet.v1.Route2\x9f\x01\n\x0eRoutingService\x12\x44\n\x07Resolve\x12\x1b.mcpfleet.v1.ResolveRequest\x1a\x1c.mcpfleet.v1.ResolveResponse\x12G\n\x0bWatchRoutes\x12\x18.mcpfleet.v1.EdgeMessage\x1a\x1a.mcpfleet.v1.RoutesMessage(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mcpfleet.v1.routing_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RESOLVEREQUEST']._serialized_start=68
-  _globals['_RESOLVEREQUEST']._serialized_end=103
-  _globals['_ROUTE']._serialized_start=106
-  _globals['_ROUTE']._serialized_end=343
-  _globals['_RESOLVERESPONSE']._serialized_start=345
-  _globals['_RESOLVERESPONSE']._serialized_end=397
-  _globals['_ROUTINGSERVICE']._serialized_start=399
-  _globals['_ROUTINGSERVICE']._serialized_end=485
+  _globals['_EDGEHELLO']._serialized_start=68
+  _globals['_EDGEHELLO']._serialized_end=160
+  _globals['_CONNECTIONEVENT']._serialized_start=163
+  _globals['_CONNECTIONEVENT']._serialized_end=303
+  _globals['_EDGEMESSAGE']._serialized_start=305
+  _globals['_EDGEMESSAGE']._serialized_end=432
+  _globals['_EDGEINFO']._serialized_start=435
+  _globals['_EDGEINFO']._serialized_end=569
+  _globals['_ROUTESSNAPSHOT']._serialized_start=571
+  _globals['_ROUTESSNAPSHOT']._serialized_end=661
+  _globals['_ROUTECHANGE']._serialized_start=663
+  _globals['_ROUTECHANGE']._serialized_end=728
+  _globals['_EDGESCHANGED']._serialized_start=730
+  _globals['_EDGESCHANGED']._serialized_end=782
+  _globals['_ROUTESMESSAGE']._serialized_start=785
+  _globals['_ROUTESMESSAGE']._serialized_end=958
+  _globals['_RESOLVEREQUEST']._serialized_start=960
+  _globals['_RESOLVEREQUEST']._serialized_end=995
+  _globals['_ROUTE']._serialized_start=998
+  _globals['_ROUTE']._serialized_end=1257
+  _globals['_RESOLVERESPONSE']._serialized_start=1259
+  _globals['_RESOLVERESPONSE']._serialized_end=1311
+  _globals['_ROUTINGSERVICE']._serialized_start=1314
+  _globals['_ROUTINGSERVICE']._serialized_end=1473
 # @@protoc_insertion_point(module_scope)

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class RoutingServiceStub:
-    """Edges ask where a workspace runs. (WatchRoutes comes with the edge issue.)
+    """Edges ask where a workspace runs.
     """
 
     def __init__(self, channel):
@@ -40,14 +40,28 @@ class RoutingServiceStub:
                 request_serializer=mcpfleet_dot_v1_dot_routing__pb2.ResolveRequest.SerializeToString,
                 response_deserializer=mcpfleet_dot_v1_dot_routing__pb2.ResolveResponse.FromString,
                 _registered_method=True)
+        self.WatchRoutes = channel.stream_stream(
+                '/mcpfleet.v1.RoutingService/WatchRoutes',
+                request_serializer=mcpfleet_dot_v1_dot_routing__pb2.EdgeMessage.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_routing__pb2.RoutesMessage.FromString,
+                _registered_method=True)
 
 
 class RoutingServiceServicer:
-    """Edges ask where a workspace runs. (WatchRoutes comes with the edge issue.)
+    """Edges ask where a workspace runs.
     """
 
     def Resolve(self, request, context):
         """NOT_FOUND when no such workspace is configured.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchRoutes(self, request_iterator, context):
+        """An edge registers (first message: hello with its id, addresses and version) and reports
+        connection/opened|closed; the control plane answers with a snapshot of every route and the
+        known edges, then changes. A watcher that falls behind gets a fresh snapshot.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -61,6 +75,11 @@ def add_RoutingServiceServicer_to_server(servicer, server):
                     request_deserializer=mcpfleet_dot_v1_dot_routing__pb2.ResolveRequest.FromString,
                     response_serializer=mcpfleet_dot_v1_dot_routing__pb2.ResolveResponse.SerializeToString,
             ),
+            'WatchRoutes': grpc.stream_stream_rpc_method_handler(
+                    servicer.WatchRoutes,
+                    request_deserializer=mcpfleet_dot_v1_dot_routing__pb2.EdgeMessage.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_routing__pb2.RoutesMessage.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'mcpfleet.v1.RoutingService', rpc_method_handlers)
@@ -70,7 +89,7 @@ def add_RoutingServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class RoutingService:
-    """Edges ask where a workspace runs. (WatchRoutes comes with the edge issue.)
+    """Edges ask where a workspace runs.
     """
 
     @staticmethod
@@ -90,6 +109,33 @@ class RoutingService:
             '/mcpfleet.v1.RoutingService/Resolve',
             mcpfleet_dot_v1_dot_routing__pb2.ResolveRequest.SerializeToString,
             mcpfleet_dot_v1_dot_routing__pb2.ResolveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchRoutes(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/mcpfleet.v1.RoutingService/WatchRoutes',
+            mcpfleet_dot_v1_dot_routing__pb2.EdgeMessage.SerializeToString,
+            mcpfleet_dot_v1_dot_routing__pb2.RoutesMessage.FromString,
             options,
             channel_credentials,
             insecure,

@@ -33,8 +33,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def spawn_worker(log_path: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
+def spawn_worker(log_path: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], int]:
+    port = port or free_port()
     with open(log_path, "ab") as log:
         proc = subprocess.Popen([sys.executable, str(FIXTURE), str(port)], stdout=log, stderr=log)
     return proc, port

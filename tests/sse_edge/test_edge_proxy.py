@@ -10,7 +10,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from functools import partial
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,7 +25,6 @@ from tests.sse_edge.edge_harness import (
     Worker,
     first_endpoint,
     raw_sse,
-    running,
     running_edge,
     spawn_worker,
     standard_routes,
@@ -157,7 +155,8 @@ async def test_client_disconnect_frees_session(edge: RunningEdge) -> None:
     async with raw_sse(edge.url + "/workspaces/ws/sse") as (_, events):
         await first_endpoint(events)
         assert len(edge.state.sessions) == 1
-        upstream = edge.state.sessions.sessions()[0].handle
+        upstream = edge.state.sessions.sessions()[0].handle.upstream
+        assert upstream is not None
     took = await wait_until(lambda: len(edge.state.sessions) == 0, 5, "session freed after disconnect")
     await wait_until(upstream.ended.is_set, 5, "upstream stream closed after disconnect")
     print(f"session freed {took * 1000:.0f} ms after disconnect")
@@ -173,25 +172,6 @@ async def test_keepalive_comments(worker: Worker) -> None:
                     if seen.count(b": ping\r\n\r\n") >= 2:
                         break
             assert seen.startswith(b"event: endpoint\r\n")
-
-
-async def test_worker_killed_mid_session_ends_client_stream(tmp_path: Path) -> None:
-    proc, port = spawn_worker(tmp_path / "doomed.log")
-    try:
-        await trio.to_thread.run_sync(wait_listening, proc, port)
-        async with running_edge(FakeResolver({"doomed": running("doomed", port)})) as e:
-            async with raw_sse(e.url + "/workspaces/doomed/sse") as (_, events):
-                await first_endpoint(events)
-                proc.kill()
-                killed_at = trio.current_time()
-                with trio.fail_after(2):
-                    async for event in events:
-                        pytest.fail(f"unexpected event after the worker died: {event}")
-                ended_after = trio.current_time() - killed_at
-            await wait_until(lambda: len(e.state.sessions) == 0, 2, "session freed after worker death")
-            print(f"client stream ended {ended_after * 1000:.0f} ms after SIGKILL")
-    finally:
-        stop_worker(proc)
 
 
 async def test_shutdown_ends_streams_promptly(worker: Worker) -> None:

@@ -8,7 +8,7 @@ import trio
 import trio.testing
 
 from mcpfleet.errors import DeadlineExceeded, NotFound, Unavailable
-from sse_edge.routes import Edge
+from sse_edge.edge import Edge, EdgeOptions
 from sse_edge.routing_table import Route
 
 
@@ -34,7 +34,7 @@ def route(status: str = "running", port: int = 40001) -> Route:
 
 async def test_cached_within_ttl_then_resolved_again(mock_clock: trio.testing.MockClock) -> None:
     resolver = ScriptedResolver(route(port=1), route(port=2))
-    edge = Edge(resolver, route_ttl_seconds=2.0)
+    edge = Edge(resolver, EdgeOptions(route_ttl_seconds=2.0))
     assert (await edge.route_for("ws")).port == 1
     mock_clock.jump(1.9)
     assert (await edge.route_for("ws")).port == 1
@@ -48,7 +48,7 @@ async def test_cached_within_ttl_then_resolved_again(mock_clock: trio.testing.Mo
 async def test_control_plane_outage_uses_last_running_route(
     mock_clock: trio.testing.MockClock, error: Exception
 ) -> None:
-    edge = Edge(ScriptedResolver(route(port=7), error), route_ttl_seconds=2.0)
+    edge = Edge(ScriptedResolver(route(port=7), error), EdgeOptions(route_ttl_seconds=2.0))
     await edge.route_for("ws")
     mock_clock.jump(10)
     assert (await edge.route_for("ws")).port == 7
@@ -65,7 +65,8 @@ async def test_outage_without_a_running_route_is_unavailable(mock_clock: trio.te
 
 
 async def test_not_found_forgets_the_route(mock_clock: trio.testing.MockClock) -> None:
-    edge = Edge(ScriptedResolver(route(), NotFound("gone"), Unavailable("down")), route_ttl_seconds=2.0)
+    edge = Edge(ScriptedResolver(route(), NotFound("gone"), Unavailable("down")),
+                EdgeOptions(route_ttl_seconds=2.0))
     await edge.route_for("ws")
     mock_clock.jump(3)
     with pytest.raises(NotFound):
@@ -80,7 +81,7 @@ async def test_resolver_hang_is_bounded(autojump_clock: trio.testing.MockClock) 
             await trio.sleep_forever()
             raise AssertionError
 
-    edge = Edge(Hang(), resolve_timeout_seconds=5.0)
+    edge = Edge(Hang(), EdgeOptions(resolve_timeout_seconds=5.0))
     start = trio.current_time()
     with pytest.raises(Unavailable):
         await edge.route_for("ws")

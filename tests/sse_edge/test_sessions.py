@@ -6,16 +6,49 @@ import base64
 
 import pytest
 
-from sse_edge.sessions import SessionRegistry, new_session_id
+from sse_edge.sessions import SessionRegistry, new_session_id, owner_of
 
 
 def test_session_ids_have_at_least_128_bits_and_are_url_safe() -> None:
-    ids = {new_session_id() for _ in range(1000)}
+    ids = {new_session_id("edge-a", "ws", b"k") for _ in range(1000)}
     assert len(ids) == 1000
     for sid in list(ids)[:50]:
-        raw = base64.urlsafe_b64decode(sid + "=" * (-len(sid) % 4))
+        edge, secret, mac = sid.split(".")
+        assert edge == "edge-a"
+        raw = base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))
         assert len(raw) * 8 >= 128
-        assert sid.replace("-", "").replace("_", "").isalnum()
+        assert sid.replace("-", "").replace("_", "").replace(".", "").isalnum()
+
+
+SID = new_session_id("edge-a", "alpha", b"key")
+_EDGE, _SECRET, _MAC = SID.split(".")
+
+
+@pytest.mark.parametrize(
+    ("sid", "workspace", "key", "owner"),
+    [
+        (SID, "alpha", b"key", "edge-a"),
+        (SID, "beta", b"key", None),  # minted for another workspace
+        (SID, "alpha", b"other key", None),  # minted under another key
+        (f"edge-b.{_SECRET}.{_MAC}", "alpha", b"key", None),  # owner rewritten: MAC fails
+        (f"{_EDGE}.{_SECRET}x.{_MAC}", "alpha", b"key", None),  # secret altered
+        (f"{_EDGE}.{_SECRET}", "alpha", b"key", None),
+        ("bogus", "alpha", b"key", None),
+        ("", "alpha", b"key", None),
+        (None, "alpha", b"key", None),
+        ("a.b.c.d", "alpha", b"key", None),
+        ("x" * 500, "alpha", b"key", None),
+    ],
+)
+def test_owner_of(sid: str | None, workspace: str, key: bytes, owner: str | None) -> None:
+    assert owner_of(sid, workspace, key) == owner
+
+
+def test_bad_edge_id_rejected() -> None:
+    with pytest.raises(ValueError):
+        new_session_id("a.b", "ws", b"")
+    with pytest.raises(ValueError):
+        SessionRegistry(edge_id="")
 
 
 def test_create_binds_workspace_handle_and_time() -> None:
