@@ -64,6 +64,25 @@ class Coordinator:
             self.state.set_config(entry)
         self.reconcile()
 
+    def validate_ports_at_startup(self) -> None:
+        """ARCHITECTURE 2 "port validation on startup", the control plane's part (call after the
+        configs are loaded, before agents connect): keep the allocation of every configured
+        workspace, placing it back on its host so a restart reuses the port even when nothing
+        listens there now; release allocations no config needs (an agent still running such a
+        worker reports it on connect, and reconcile then stops it and releases the port)."""
+        held = self._port_map()
+        for host, hp in self.state.ports.hosts.items():
+            for ws in sorted(hp.allocated):
+                entry = self.state.configs.get(ws)
+                if entry is not None and entry.config is not None:
+                    self.state.placements.setdefault(ws, host)
+                else:
+                    log.info("releasing port %d of %s on %s: no config needs it", hp.allocated[ws], ws, host)
+                    del hp.allocated[ws]
+        if self._port_map() != held:
+            save_ports(self.ports_path, self.state.ports)
+            self._post_port_events(held, self._port_map())
+
     def attach_agent(self, hello: AgentHello) -> Mailbox:
         """An agent stream said hello: register it and queue its full desired set."""
         before = {ws: w for (h, ws), w in self.state.workers.items() if h == hello.host_id}

@@ -118,6 +118,7 @@ class Fleet:
         return self.root / "workspaces"
 
     agent_args: list[str] = field(default_factory=list)
+    cp_args: list[str] = field(default_factory=list)  # extra control-plane flags (e.g. fast breaker timers)
 
     def start(self) -> Fleet:
         self.workspaces.mkdir(parents=True, exist_ok=True)
@@ -134,7 +135,8 @@ class Fleet:
         """A control plane on `bind` with this fleet's workspaces and state dirs (not recorded)."""
         return start("control_plane", python_m(
             "control_plane", "--grpc-bind", bind, "--workspaces-dir", str(self.workspaces),
-            "--state-dir", str(self.root / "state"), "--heartbeat-interval", "1"),
+            "--state-dir", str(self.root / "state"), "--heartbeat-interval", "1",
+            "--http-bind", "127.0.0.1:0", *self.cp_args),
             self.root / "logs" / "control-plane.log")
 
     def start_agent(self, host_id: str, port_range: tuple[int, int], *extra: str) -> Service:

@@ -39,6 +39,7 @@ class UpOptions:
     port_max: int = 40999
     host_id: str | None = None
     json_output: bool = False
+    http_port: int = 8081  # the control plane's HTTP port (/metrics, /healthz, state API)
 
 
 def seed_workspaces(workspaces: Path) -> None:
@@ -125,6 +126,7 @@ async def run_up(opts: UpOptions) -> int:
     logs = d / "logs"
     cp = Child("control_plane", service_argv(
         "control_plane", "--grpc-bind", f"127.0.0.1:{opts.grpc_port}",
+        "--http-bind", f"127.0.0.1:{opts.http_port}",
         "--workspaces-dir", str(d / "workspaces"), "--state-dir", str(d / "state")),
         logs / "control-plane.log")
     children = [cp]
@@ -164,6 +166,7 @@ def register(sub: Any) -> None:
     up.add_argument("--dir", type=Path, default=Path(".mcpfleet"), help="state directory")
     up.add_argument("--grpc-port", type=int, default=50051)
     up.add_argument("--edge-port", type=int, default=8080)
+    up.add_argument("--http-port", type=int, default=8081, help="control plane HTTP port (/metrics, state API)")
     up.add_argument("--port-min", type=int, default=40000, help="lowest worker port")
     up.add_argument("--port-max", type=int, default=40999, help="highest worker port")
     up.add_argument("--host-id", default=None, help="the agent's host id (default: hostname)")
@@ -172,4 +175,4 @@ def register(sub: Any) -> None:
 
 async def up_cmd(args: argparse.Namespace) -> int:
     return await run_up(UpOptions(args.dir, args.grpc_port, args.edge_port, args.port_min, args.port_max,
-                                  args.host_id, json_output=args.output == "json"))
+                                  args.host_id, json_output=args.output == "json", http_port=args.http_port))

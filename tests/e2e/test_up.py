@@ -35,6 +35,7 @@ def seed_ports(state_dir: Path, port_range: tuple[int, int], demo_port: int) -> 
 def start_up(root: Path, port_range: tuple[int, int]) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "mcpfleet.cli", "-o", "json", "up", "--dir", str(root), "--grpc-port", "0",
+         "--http-port", "0",
          "--edge-port", "0", "--port-min", str(port_range[0]), "--port-max", str(port_range[1]),
          "--host-id", HOST],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=root.parent,
