@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from control_plane.coordinator import Coordinator
 from control_plane.state import WorkspaceView
+from control_plane.state_endpoint import StateRpcs
 from control_plane.workspace_endpoint import WorkspaceRpcs
 from mcpfleet.convert import ts_to_pb, worker_to_pb
 from mcpfleet.rpc import CallContext, ServiceBinding
@@ -25,7 +26,7 @@ def summary_to_pb(v: WorkspaceView) -> admin_pb2.WorkspaceSummary:
     )
 
 
-class AdminEndpoint(WorkspaceRpcs):
+class AdminEndpoint(WorkspaceRpcs, StateRpcs):
     """Trio servicer for mcpfleet.v1.AdminService."""
 
     def __init__(self, coordinator: Coordinator) -> None:

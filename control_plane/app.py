@@ -6,20 +6,22 @@ Serves AgentService, RoutingService and AdminService (plus gRPC health and refle
 
 from __future__ import annotations
 
-import argparse
 import logging
-from pathlib import Path
 
 import trio
 
 from control_plane.admin_endpoint import AdminEndpoint
 from control_plane.agent_endpoint import AgentEndpoint
+from control_plane.breaker_board import BreakerBoard
 from control_plane.config_watcher import ConfigWatcher
 from control_plane.coordinator import Coordinator
 from control_plane.desired_store import load_desired
+from control_plane.events import EventBus
 from control_plane.git_history import GitHistory
+from control_plane.http_api import serve_http
 from control_plane.port_store import load_ports
 from control_plane.routing_endpoint import RoutingEndpoint
+from control_plane.settings import ENV_PREFIX, ControlPlaneSettings
 from control_plane.state import FleetState
 from control_plane.workspace_control import WorkspaceControl
 from control_plane.workspace_ops import WorkspaceOps
@@ -27,45 +29,35 @@ from control_plane.workspace_waits import OpsTimers
 from mcpfleet.ids import new_boot_id
 from mcpfleet.logging import print_ready, setup_logging
 from mcpfleet.rpc import open_bridge
-from mcpfleet.service import add_flag, run_service
+from mcpfleet.service import run_service
+from mcpfleet.settings import load_settings
 
 log = logging.getLogger("control_plane")
-ENV = "CONTROL_PLANE"
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="control_plane", description=__doc__)
-    add_flag(p, ENV, "grpc-bind", "127.0.0.1:50051", "gRPC listen address (port 0 = any free port)")
-    add_flag(p, ENV, "workspaces-dir", "./.mcpfleet/workspaces", "directory of <workspace>.json files",
-             type=Path)
-    add_flag(p, ENV, "state-dir", "./.mcpfleet/state", "where ports.json lives", type=Path)
-    add_flag(p, ENV, "heartbeat-interval", 5.0, "seconds between agent heartbeats", type=float)
-    add_flag(p, ENV, "heartbeat-ttl", 15.0, "seconds of agent silence before its stream is closed",
-             type=float)
-    add_flag(p, ENV, "log-level", "INFO", "log level")
-    add_flag(p, ENV, "config-debounce", 0.5, "seconds of workspace file changes batched into one "
-             "reload (at most one restart per workspace per window)", type=float)
-    add_flag(p, ENV, "config-cache-ttl", 30.0, "seconds between full re-reads of the workspaces "
-             "directory (catches changes the watcher missed)", type=float)
-    add_flag(p, ENV, "startup-grace", 30.0, "seconds a new workspace config may take to be running "
-             "and healthy before it is rolled back", type=float)
-    add_flag(p, ENV, "stop-timeout", 30.0, "seconds `workspaces stop|restart` wait for a worker to "
-             "stop", type=float)
-    return p.parse_args(argv)
+def parse_args(argv: list[str] | None = None) -> ControlPlaneSettings:
+    """Settings from defaults < TOML (`--config`) < MCPFLEET_CONTROL_PLANE_* env < flags; exits 2
+    on an unknown key or a bad value (control_plane/settings.py lists every key)."""
+    return load_settings(ControlPlaneSettings, ENV_PREFIX, argv, prog="control_plane", description=__doc__)
 
 
-async def serve(args: argparse.Namespace, shutdown: trio.Event) -> None:
+async def serve(args: ControlPlaneSettings, shutdown: trio.Event) -> None:
     """Run the control plane until `shutdown` is set."""
     args.workspaces_dir.mkdir(parents=True, exist_ok=True)
     ports_path = args.state_dir / "ports.json"
     state = FleetState(boot_id=new_boot_id(), heartbeat_interval_seconds=args.heartbeat_interval,
                        ports=load_ports(ports_path))
-    coordinator = Coordinator(state, ports_path)
+    bus = EventBus(handler_timeout_seconds=args.event_handler_timeout, history=args.event_history)
+    coordinator = Coordinator(state, ports_path, bus=bus)
+    coordinator.breakers = BreakerBoard(args.breaker_policy(), args.agent_breaker_policy())
+    state.limits = args.host_limits()
     ops = WorkspaceOps(coordinator, args.workspaces_dir, GitHistory(args.workspaces_dir),
                        OpsTimers(args.startup_grace, args.stop_timeout))
     state.desired.update(load_desired(args.state_dir / "desired.json"))
     coordinator.load_configs(await ops.load_at_startup())
+    coordinator.validate_ports_at_startup()
     admin = AdminEndpoint(coordinator)
+    admin.event_queue_size = args.event_queue
     admin.attach_workspaces(ops, WorkspaceControl(ops, args.state_dir / "desired.json"))
     bindings = [AgentEndpoint(coordinator, args.heartbeat_ttl).binding(),
                 RoutingEndpoint(coordinator).binding(), admin.binding()]
@@ -73,13 +65,21 @@ async def serve(args: argparse.Namespace, shutdown: trio.Event) -> None:
         ops.run(nursery)
         await nursery.start(ConfigWatcher(ops, args.workspaces_dir, debounce_seconds=args.config_debounce,
                                           ttl_seconds=args.config_cache_ttl).run)
+        await nursery.start(bus.run)
+        await nursery.start(coordinator.run_breakers, args.breaker_tick)
+        http_stop = trio.Event()
+        http_urls = await nursery.start(serve_http, coordinator, args.http_bind, http_stop)
         async with open_bridge() as bridge:
             server = await bridge.serve(args.grpc_bind, bindings)
             host = args.grpc_bind.rsplit(":", 1)[0]
-            print_ready("control_plane", {"grpc": f"{host}:{server.port}"})
-            log.info("serving gRPC on %s:%d, workspaces from %s", host, server.port, args.workspaces_dir)
+            http = http_urls[0].removeprefix("http://") if http_urls else ""
+            print_ready("control_plane", {"grpc": f"{host}:{server.port}", "http": http})
+            log.info("serving gRPC on %s:%d, HTTP on %s, workspaces from %s", host, server.port, http,
+                     args.workspaces_dir)
             await shutdown.wait()
             log.info("shutting down")
+            coordinator.closing = True
+            http_stop.set()
         nursery.cancel_scope.cancel()  # the watcher and unfinished apply tasks
 
 
