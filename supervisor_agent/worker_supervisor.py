@@ -154,8 +154,12 @@ class WorkerSupervisor:
         while True:
             delay = self.policy.next_delay(self.assignment.restart_mode)
             if delay is None:
+                log.info("worker %s: held stopped (restart mode %s)", self.assignment.workspace,
+                         self.assignment.restart_mode)
                 await trio.sleep_forever()  # held stopped by restart mode; stop() ends it
-            await trio.sleep(delay or 0)
+            log.info("worker %s: restart %d in %.2f s", self.assignment.workspace,
+                     self.policy.failures, delay)
+            await trio.sleep(delay)
             self._set(restart_count=self.state.restart_count + 1)
             await self._run_once(None)
 
