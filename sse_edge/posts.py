@@ -183,7 +183,7 @@ class PublicASGI:
             return
         workspace, kind = match.group(1), match.group(2)
         if not forwarded:
-            route = self.edge.routes.last_known(workspace)
+            route = await self._route_or_none(workspace)
             if route is not None and not bearer_ok(header(scope, "authorization"), route.token_sha256):
                 raise HttpError(401, "missing or wrong bearer token", headers=[(b"www-authenticate", b"Bearer")])
         method = scope["method"]
@@ -195,6 +195,14 @@ class PublicASGI:
             await self._mcp_delete(scope, send, workspace)
         else:
             await self.inner(scope, receive, send)
+
+    async def _route_or_none(self, workspace: str) -> Route | None:
+        """The workspace's route for the token check (cached; None when it cannot be known:
+        then no session can be opened either)."""
+        try:
+            return await self.edge.route_for(workspace)
+        except (NotFound, Unavailable):
+            return None
 
     def _forwarded_ok(self, scope: Any, kind: str) -> bool:
         presented = header(scope, EDGE_AUTH_HEADER)
