@@ -68,6 +68,8 @@ class StateRpcs:
                 recent = [e for e in list(bus.recent) if sub.wants(e)][-request.recent:]
                 for event in recent:
                     await stream.send(admin_pb2.WatchEventsResponse(event=event_to_pb(event, boot_id)))
+            if request.replay_only:
+                return
             async for item in sub:
                 if isinstance(item, Resync):
                     await stream.send(admin_pb2.WatchEventsResponse(

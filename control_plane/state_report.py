@@ -189,8 +189,7 @@ def validate(state: FleetState, board: BreakerBoard, checks: Mapping[str, HostCh
         agent = state.agents.get(host)
         host_checks = checks.get(host)
         if breaker != BreakerState.CLOSED:
-            add("warning", "breaker", ws, host, f"breaker {breaker}: held by the control plane")
-            sev = "info"
+            add("warning", "breaker", ws, host, f"breaker {breaker}: restarts held by the control plane")
         if w is None or w.status in (Status.STOPPED, Status.ERROR):
             status = w.status if w else "no process reported"
             add(sev, "process", ws, host, f"workspace without a process ({status})")

@@ -126,20 +126,32 @@ class Channel:
                 except errors.FleetError:
                     pass
 
-    async def wait_ready(self, timeout: float) -> None:
+    async def wait_ready(self, timeout: float, *, fail_fast: bool = False) -> None:
         """Wait up to `timeout` seconds for the channel to be READY (connecting if idle).
 
-        Raises errors.Unavailable on timeout.
+        With `fail_fast`, a first failed connection attempt (e.g. connection refused) raises at
+        once instead of waiting out the timeout (the CLI's "unreachable within 2 s").
+        Raises errors.Unavailable on timeout or fast failure.
         """
 
-        async def ready() -> None:
+        async def ready() -> bool:
             if self._grpc is None:
                 raise errors.Unavailable(f"the channel to {self.target} is closed")
-            await self._grpc.channel_ready()
+            if not fail_fast:
+                await self._grpc.channel_ready()
+                return True
+            state = self._grpc.get_state(try_to_connect=True)
+            while state is not grpc.ChannelConnectivity.READY:
+                if state is grpc.ChannelConnectivity.TRANSIENT_FAILURE:
+                    return False
+                await self._grpc.wait_for_state_change(state)
+                state = self._grpc.get_state(try_to_connect=True)
+            return True
 
         with trio.move_on_after(timeout):
-            await self._bridge.run(ready)
-            return
+            if await self._bridge.run(ready):
+                return
+            raise errors.Unavailable(f"cannot connect to {self.target}")
         raise errors.Unavailable(f"{self.target} was not ready within {timeout} s")
 
     async def close(self) -> None:

@@ -17,10 +17,10 @@ import sys
 import trio
 
 from mcpfleet import errors
-from mcpfleet.cli import output, up, workspaces
+from mcpfleet.cli import breakers, events, output, state, up, workspaces
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
-COMMAND_MODULES = [up, workspaces]
+COMMAND_MODULES = [up, workspaces, events, state, breakers]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +34,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for module in COMMAND_MODULES:
         module.register(sub)
+    for leaf in leaf_parsers(parser):  # `-o json` also after the command (`mcpfleet state show x -o json`)
+        if not any("--output" in a.option_strings for a in leaf._actions):
+            leaf.add_argument("-o", "--output", choices=("table", "json"), default=argparse.SUPPRESS,
+                              help="output format (table or json)")
     return parser
+
+
+def leaf_parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+                 ) -> list[argparse.ArgumentParser]:
+    """Every parser that runs a command (has no sub-commands of its own), depth first."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        return [parser] if path else []
+    found: list[argparse.ArgumentParser] = []
+    for action in subs:
+        for name, child in action.choices.items():
+            found += leaf_parsers(child, (*path, name))
+    return found
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -100,14 +100,16 @@ class FleetEvent(_message.Message):
     def __init__(self, seq: _Optional[int] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workspace: _Optional[str] = ..., host: _Optional[str] = ..., data_json: _Optional[str] = ..., boot_id: _Optional[str] = ...) -> None: ...
 
 class WatchEventsRequest(_message.Message):
-    __slots__ = ("workspace", "types", "recent")
+    __slots__ = ("workspace", "types", "recent", "replay_only")
     WORKSPACE_FIELD_NUMBER: _ClassVar[int]
     TYPES_FIELD_NUMBER: _ClassVar[int]
     RECENT_FIELD_NUMBER: _ClassVar[int]
+    REPLAY_ONLY_FIELD_NUMBER: _ClassVar[int]
     workspace: str
     types: _containers.RepeatedScalarFieldContainer[str]
     recent: int
-    def __init__(self, workspace: _Optional[str] = ..., types: _Optional[_Iterable[str]] = ..., recent: _Optional[int] = ...) -> None: ...
+    replay_only: bool
+    def __init__(self, workspace: _Optional[str] = ..., types: _Optional[_Iterable[str]] = ..., recent: _Optional[int] = ..., replay_only: _Optional[bool] = ...) -> None: ...
 
 class EventsResync(_message.Message):
     __slots__ = ("dropped",)
