@@ -50,7 +50,7 @@ class ConfigWatcher:
         async with trio.open_nursery() as nursery:
             await nursery.start(self._watch, send)
             nursery.start_soon(self._handle, receive)
-            nursery.start_soon(self._refresh, send.clone())
+            nursery.start_soon(self._refresh)
             task_status.started()
 
     async def _watch(self, send: trio.MemorySendChannel[str],
@@ -92,14 +92,13 @@ class ConfigWatcher:
                 log.info("workspace files changed: %s", ", ".join(sorted(names)))
                 self.ops.request_sync(names, by="watcher")
 
-    async def _refresh(self, send: trio.MemorySendChannel[str]) -> None:
-        async with send:
-            while True:
-                await trio.sleep(self.ttl_seconds)
-                try:
-                    names = self.ops.known_names()
-                except OSError as err:
-                    log.error("could not list %s: %s", self.directory, err)
-                    continue
-                for name in sorted(names):
-                    await send.send(name)
+    async def _refresh(self) -> None:
+        while True:
+            await trio.sleep(self.ttl_seconds)
+            try:
+                names = self.ops.known_names()
+            except OSError as err:
+                log.error("could not list %s: %s", self.directory, err)
+                continue
+            log.debug("periodic re-read of %d workspace files", len(names))
+            self.ops.request_sync(names, by="watcher (periodic re-read)")

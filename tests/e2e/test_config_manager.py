@@ -163,7 +163,7 @@ async def test_an_edited_file_serves_its_new_config_within_5_s(fleet: Fleet) -> 
           f"(control plane sent it to the agent after {reacted:.2f} s; the rest is the worker's restart)")
     assert reacted < 2.0
     assert elapsed < LOADED_BOX_LIMIT
-    assert history(fleet, "alpha")[0]["subject"] == f"alpha: version {version_of(path.read_text())} by watcher"
+    assert history(fleet, "alpha")[0]["subject"].startswith(f"alpha: version {version_of(edited)} by watcher")
 
 
 async def test_an_atomic_rename_save_is_picked_up(fleet: Fleet) -> None:
@@ -211,6 +211,12 @@ async def test_invalid_json_is_rejected_and_the_old_worker_serves_without_a_fail
     assert rejected["pid"] == before["pid"] and rejected["runningVersion"] == before["runningVersion"]
     log = (fleet.root / "logs" / "control-plane.log").read_text()
     assert "workspace beta rejected (beta.json: line 1 column" in log
+    out = fleet.mcpfleet("-o", "json", "events", "--workspace", "beta", "--last", "500")
+    assert out.returncode == 0, out.stderr
+    events = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    rejections = [e for e in events if e["type"] == "config/changed" and e["data"]["status"] == "rejected"]
+    assert rejections and "beta.json: line 1 column" in rejections[-1]["data"]["reason"], events[-5:]
+    assert rejections[-1]["data"]["by"] == "watcher"
     # the rejected file is never overwritten; fixing it brings the workspace back to valid
     assert (fleet.workspaces / "beta.json").read_text().startswith('{"mcpServers": {"echo": {"command": ')
     (fleet.workspaces / "beta.json").write_text(spec(description="beta fixed"))
