@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from control_plane.agents_endpoint import AgentRpcs
 from control_plane.coordinator import Coordinator
 from control_plane.state import WorkspaceView
 from control_plane.state_endpoint import StateRpcs
@@ -26,7 +27,7 @@ def summary_to_pb(v: WorkspaceView) -> admin_pb2.WorkspaceSummary:
     )
 
 
-class AdminEndpoint(WorkspaceRpcs, StateRpcs):
+class AdminEndpoint(WorkspaceRpcs, StateRpcs, AgentRpcs):
     """Trio servicer for mcpfleet.v1.AdminService."""
 
     def __init__(self, coordinator: Coordinator) -> None:

@@ -19,6 +19,7 @@ from control_plane.desired_store import load_desired
 from control_plane.events import EventBus
 from control_plane.git_history import GitHistory
 from control_plane.http_api import serve_http
+from control_plane.log_broker import LogBroker
 from control_plane.port_store import load_ports
 from control_plane.routing_endpoint import RoutingEndpoint
 from control_plane.settings import ENV_PREFIX, ControlPlaneSettings
@@ -59,7 +60,9 @@ async def serve(args: ControlPlaneSettings, shutdown: trio.Event) -> None:
     admin = AdminEndpoint(coordinator)
     admin.event_queue_size = args.event_queue
     admin.attach_workspaces(ops, WorkspaceControl(ops, args.state_dir / "desired.json"))
-    bindings = [AgentEndpoint(coordinator, args.heartbeat_ttl).binding(),
+    logs = LogBroker()
+    admin.attach_agents(logs, unknown_after_seconds=args.heartbeat_ttl + args.heartbeat_interval)
+    bindings = [AgentEndpoint(coordinator, args.heartbeat_ttl, logs).binding(),
                 RoutingEndpoint(coordinator).binding(), admin.binding()]
     async with trio.open_nursery() as nursery:
         ops.run(nursery)

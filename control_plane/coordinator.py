@@ -114,7 +114,9 @@ class Coordinator:
     def worker_reported(self, host_id: str, worker: WorkerState) -> None:
         """Mirror one worker status change; post `process/*` events for what changed."""
         before = self.state.workers.get((host_id, worker.workspace))
-        self.state.worker_reported(host_id, worker, self.clock())
+        handoff_done = self.state.worker_reported(host_id, worker, self.clock())
+        if handoff_done:  # a drained workspace runs on its new host: stop the old copy
+            self.reconcile()
         if before is not None and before.port != worker.port:
             before = None  # a report about another port: not a transition of this worker
         changed = self.breakers.worker_report(before, worker, self.clock())

@@ -136,6 +136,12 @@ class FleetState:
             return True
         return False
 
+    def agent_seen(self, host_id: str, now: float) -> None:
+        """Any message from `host_id`'s agent (heartbeats included) keeps it `ready`."""
+        agent = self.agents.get(host_id)
+        if agent:
+            agent.last_seen = now
+
     def set_draining(self, host_id: str, draining: bool) -> None:
         """Mark an agent draining (its workspaces move elsewhere: started there, then stopped
         here) or not. Raises NotFound for an unknown host."""

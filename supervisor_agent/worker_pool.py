@@ -94,6 +94,15 @@ class WorkerPool:
         self.changed = trio.Event()
         return changes
 
+    def mark_changed(self, workspaces: list[str]) -> None:
+        """Have the link send these workspaces' latest states again (e.g. unacknowledged)."""
+        self.dirty.update(ws for ws in workspaces if ws in self.states)
+        self.changed.set()
+
+    def log_path(self, workspace: str) -> Path:
+        """Where `workspace`'s worker writes stdout/stderr on this host."""
+        return self.state_dir / "logs" / f"{workspace}.log"
+
     def snapshot(self) -> tuple[WorkerState, ...]:
         """Every worker's current state (sent in the hello); clears pending changes."""
         self.take_changes()

@@ -33,6 +33,13 @@ class ApplyOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     APPLY_OUTCOME_ROLLED_BACK: _ClassVar[ApplyOutcome]
     APPLY_OUTCOME_FAILED: _ClassVar[ApplyOutcome]
     APPLY_OUTCOME_DELETED: _ClassVar[ApplyOutcome]
+
+class AgentStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AGENT_STATUS_UNSPECIFIED: _ClassVar[AgentStatus]
+    AGENT_STATUS_READY: _ClassVar[AgentStatus]
+    AGENT_STATUS_UNKNOWN: _ClassVar[AgentStatus]
+    AGENT_STATUS_DRAINING: _ClassVar[AgentStatus]
 CONFIG_STATE_UNSPECIFIED: ConfigState
 CONFIG_STATE_VALID: ConfigState
 CONFIG_STATE_REJECTED: ConfigState
@@ -46,6 +53,10 @@ APPLY_OUTCOME_ACCEPTED: ApplyOutcome
 APPLY_OUTCOME_ROLLED_BACK: ApplyOutcome
 APPLY_OUTCOME_FAILED: ApplyOutcome
 APPLY_OUTCOME_DELETED: ApplyOutcome
+AGENT_STATUS_UNSPECIFIED: AgentStatus
+AGENT_STATUS_READY: AgentStatus
+AGENT_STATUS_UNKNOWN: AgentStatus
+AGENT_STATUS_DRAINING: AgentStatus
 
 class ListWorkspacesRequest(_message.Message):
     __slots__ = ()
@@ -310,3 +321,77 @@ class RollbackWorkspaceRequest(_message.Message):
     revision: str
     wait: bool
     def __init__(self, name: _Optional[str] = ..., revision: _Optional[str] = ..., wait: _Optional[bool] = ...) -> None: ...
+
+class AgentInfo(_message.Message):
+    __slots__ = ("host_id", "address", "status", "version", "connected", "last_seen", "port_min", "port_max", "workspaces", "rss_mib", "cpu_percent", "process_count")
+    HOST_ID_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CONNECTED_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEEN_FIELD_NUMBER: _ClassVar[int]
+    PORT_MIN_FIELD_NUMBER: _ClassVar[int]
+    PORT_MAX_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACES_FIELD_NUMBER: _ClassVar[int]
+    RSS_MIB_FIELD_NUMBER: _ClassVar[int]
+    CPU_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    PROCESS_COUNT_FIELD_NUMBER: _ClassVar[int]
+    host_id: str
+    address: str
+    status: AgentStatus
+    version: str
+    connected: bool
+    last_seen: _timestamp_pb2.Timestamp
+    port_min: int
+    port_max: int
+    workspaces: _containers.RepeatedScalarFieldContainer[str]
+    rss_mib: float
+    cpu_percent: float
+    process_count: int
+    def __init__(self, host_id: _Optional[str] = ..., address: _Optional[str] = ..., status: _Optional[_Union[AgentStatus, str]] = ..., version: _Optional[str] = ..., connected: _Optional[bool] = ..., last_seen: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., port_min: _Optional[int] = ..., port_max: _Optional[int] = ..., workspaces: _Optional[_Iterable[str]] = ..., rss_mib: _Optional[float] = ..., cpu_percent: _Optional[float] = ..., process_count: _Optional[int] = ...) -> None: ...
+
+class ListAgentsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListAgentsResponse(_message.Message):
+    __slots__ = ("agents",)
+    AGENTS_FIELD_NUMBER: _ClassVar[int]
+    agents: _containers.RepeatedCompositeFieldContainer[AgentInfo]
+    def __init__(self, agents: _Optional[_Iterable[_Union[AgentInfo, _Mapping]]] = ...) -> None: ...
+
+class DrainAgentRequest(_message.Message):
+    __slots__ = ("host_id", "undo")
+    HOST_ID_FIELD_NUMBER: _ClassVar[int]
+    UNDO_FIELD_NUMBER: _ClassVar[int]
+    host_id: str
+    undo: bool
+    def __init__(self, host_id: _Optional[str] = ..., undo: _Optional[bool] = ...) -> None: ...
+
+class DrainAgentResponse(_message.Message):
+    __slots__ = ("agent", "moving", "staying")
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    MOVING_FIELD_NUMBER: _ClassVar[int]
+    STAYING_FIELD_NUMBER: _ClassVar[int]
+    agent: AgentInfo
+    moving: _containers.RepeatedScalarFieldContainer[str]
+    staying: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, agent: _Optional[_Union[AgentInfo, _Mapping]] = ..., moving: _Optional[_Iterable[str]] = ..., staying: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class StreamLogsRequest(_message.Message):
+    __slots__ = ("workspace", "tail_lines", "follow")
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    TAIL_LINES_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_FIELD_NUMBER: _ClassVar[int]
+    workspace: str
+    tail_lines: int
+    follow: bool
+    def __init__(self, workspace: _Optional[str] = ..., tail_lines: _Optional[int] = ..., follow: _Optional[bool] = ...) -> None: ...
+
+class StreamLogsResponse(_message.Message):
+    __slots__ = ("data", "host_id")
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    HOST_ID_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    host_id: str
+    def __init__(self, data: _Optional[bytes] = ..., host_id: _Optional[str] = ...) -> None: ...

@@ -105,6 +105,21 @@ class AdminServiceStub:
                 request_serializer=mcpfleet_dot_v1_dot_admin__pb2.ResetBreakerRequest.SerializeToString,
                 response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ResetBreakerResponse.FromString,
                 _registered_method=True)
+        self.ListAgents = channel.unary_unary(
+                '/mcpfleet.v1.AdminService/ListAgents',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.ListAgentsRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ListAgentsResponse.FromString,
+                _registered_method=True)
+        self.DrainAgent = channel.unary_unary(
+                '/mcpfleet.v1.AdminService/DrainAgent',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.DrainAgentRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.DrainAgentResponse.FromString,
+                _registered_method=True)
+        self.StreamLogs = channel.unary_stream(
+                '/mcpfleet.v1.AdminService/StreamLogs',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.StreamLogsRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.StreamLogsResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -199,7 +214,28 @@ class AdminServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ResetBreaker(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAgents(self, request, context):
         """-- agents and logs
+        Every known agent: address, status (ready | unknown | draining), version, workspaces, usage.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DrainAgent(self, request, context):
+        """Move every workspace off an agent (started elsewhere, then stopped there); `undo` ends draining.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamLogs(self, request, context):
+        """A worker's log, from whichever host runs it: the tail, then (follow) new lines as written.
         -- edges and connections
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -278,6 +314,21 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ResetBreaker,
                     request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ResetBreakerRequest.FromString,
                     response_serializer=mcpfleet_dot_v1_dot_admin__pb2.ResetBreakerResponse.SerializeToString,
+            ),
+            'ListAgents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAgents,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ListAgentsRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.ListAgentsResponse.SerializeToString,
+            ),
+            'DrainAgent': grpc.unary_unary_rpc_method_handler(
+                    servicer.DrainAgent,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.DrainAgentRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.DrainAgentResponse.SerializeToString,
+            ),
+            'StreamLogs': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamLogs,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.StreamLogsRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.StreamLogsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -659,6 +710,87 @@ class AdminService:
             '/mcpfleet.v1.AdminService/ResetBreaker',
             mcpfleet_dot_v1_dot_admin__pb2.ResetBreakerRequest.SerializeToString,
             mcpfleet_dot_v1_dot_admin__pb2.ResetBreakerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAgents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/ListAgents',
+            mcpfleet_dot_v1_dot_admin__pb2.ListAgentsRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.ListAgentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DrainAgent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/DrainAgent',
+            mcpfleet_dot_v1_dot_admin__pb2.DrainAgentRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.DrainAgentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamLogs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/StreamLogs',
+            mcpfleet_dot_v1_dot_admin__pb2.StreamLogsRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.StreamLogsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -29,18 +29,20 @@ RESTART_MODE_NEVER: RestartMode
 RESTART_MODE_ONCE: RestartMode
 
 class AgentMessage(_message.Message):
-    __slots__ = ("seq", "hello", "status", "heartbeat", "ack")
+    __slots__ = ("seq", "hello", "status", "heartbeat", "ack", "log_chunk")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     HELLO_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     ACK_FIELD_NUMBER: _ClassVar[int]
+    LOG_CHUNK_FIELD_NUMBER: _ClassVar[int]
     seq: int
     hello: AgentHello
     status: WorkerStatusUpdate
     heartbeat: Heartbeat
     ack: AssignmentsAck
-    def __init__(self, seq: _Optional[int] = ..., hello: _Optional[_Union[AgentHello, _Mapping]] = ..., status: _Optional[_Union[WorkerStatusUpdate, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., ack: _Optional[_Union[AssignmentsAck, _Mapping]] = ...) -> None: ...
+    log_chunk: LogChunk
+    def __init__(self, seq: _Optional[int] = ..., hello: _Optional[_Union[AgentHello, _Mapping]] = ..., status: _Optional[_Union[WorkerStatusUpdate, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., ack: _Optional[_Union[AssignmentsAck, _Mapping]] = ..., log_chunk: _Optional[_Union[LogChunk, _Mapping]] = ...) -> None: ...
 
 class AgentHello(_message.Message):
     __slots__ = ("host_id", "address", "port_min", "port_max", "version", "workers")
@@ -77,12 +79,48 @@ class AssignmentsAck(_message.Message):
     def __init__(self, boot_id: _Optional[str] = ..., generation: _Optional[int] = ...) -> None: ...
 
 class ControlMessage(_message.Message):
-    __slots__ = ("seq", "assignments")
+    __slots__ = ("seq", "assignments", "logs", "status_ack")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    LOGS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_ACK_FIELD_NUMBER: _ClassVar[int]
     seq: int
     assignments: Assignments
-    def __init__(self, seq: _Optional[int] = ..., assignments: _Optional[_Union[Assignments, _Mapping]] = ...) -> None: ...
+    logs: LogsRequest
+    status_ack: StatusAck
+    def __init__(self, seq: _Optional[int] = ..., assignments: _Optional[_Union[Assignments, _Mapping]] = ..., logs: _Optional[_Union[LogsRequest, _Mapping]] = ..., status_ack: _Optional[_Union[StatusAck, _Mapping]] = ...) -> None: ...
+
+class StatusAck(_message.Message):
+    __slots__ = ("seq",)
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    seq: int
+    def __init__(self, seq: _Optional[int] = ...) -> None: ...
+
+class LogsRequest(_message.Message):
+    __slots__ = ("request_id", "workspace", "tail_lines", "follow", "cancel")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    TAIL_LINES_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    workspace: str
+    tail_lines: int
+    follow: bool
+    cancel: bool
+    def __init__(self, request_id: _Optional[str] = ..., workspace: _Optional[str] = ..., tail_lines: _Optional[int] = ..., follow: _Optional[bool] = ..., cancel: _Optional[bool] = ...) -> None: ...
+
+class LogChunk(_message.Message):
+    __slots__ = ("request_id", "data", "eof", "error")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    EOF_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    data: bytes
+    eof: bool
+    error: str
+    def __init__(self, request_id: _Optional[str] = ..., data: _Optional[bytes] = ..., eof: _Optional[bool] = ..., error: _Optional[str] = ...) -> None: ...
 
 class Assignment(_message.Message):
     __slots__ = ("workspace", "config_json", "config_version", "port", "desired", "restart_mode")

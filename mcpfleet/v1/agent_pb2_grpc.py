@@ -27,6 +27,11 @@ if _version_not_supported:
 
 class AgentServiceStub:
     """Agents dial the control plane and keep one bidi stream open: status up, assignments down.
+    Every message carries a `seq` growing by one per sender within one stream. The control plane
+    acknowledges each worker status by seq (`status_ack`); the agent resends the latest state of
+    a workspace whose status stays unacknowledged (coalesced: latest value per workspace wins), and
+    sends a full snapshot (hello) on every (re)connect. Log requests ride the same stream: the
+    control plane asks (`logs`), the agent answers with `log_chunk`s of that request id.
     """
 
     def __init__(self, channel):
@@ -44,6 +49,11 @@ class AgentServiceStub:
 
 class AgentServiceServicer:
     """Agents dial the control plane and keep one bidi stream open: status up, assignments down.
+    Every message carries a `seq` growing by one per sender within one stream. The control plane
+    acknowledges each worker status by seq (`status_ack`); the agent resends the latest state of
+    a workspace whose status stays unacknowledged (coalesced: latest value per workspace wins), and
+    sends a full snapshot (hello) on every (re)connect. Log requests ride the same stream: the
+    control plane asks (`logs`), the agent answers with `log_chunk`s of that request id.
     """
 
     def Connect(self, request_iterator, context):
@@ -70,6 +80,11 @@ def add_AgentServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class AgentService:
     """Agents dial the control plane and keep one bidi stream open: status up, assignments down.
+    Every message carries a `seq` growing by one per sender within one stream. The control plane
+    acknowledges each worker status by seq (`status_ack`); the agent resends the latest state of
+    a workspace whose status stays unacknowledged (coalesced: latest value per workspace wins), and
+    sends a full snapshot (hello) on every (re)connect. Log requests ride the same stream: the
+    control plane asks (`logs`), the agent answers with `log_chunk`s of that request id.
     """
 
     @staticmethod
