@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 from control_plane.breaker import Breaker, BreakerPolicy, BreakerState
 from mcpfleet.lifecycle import Health, Status
-from mcpfleet.model import RestartMode, WorkerState
+from mcpfleet.model import PORT_IN_USE, RestartMode, WorkerState
 
 # Error reasons (ProcessError.reason, set by the agent) that are not the workspace's failure.
-NOT_WORKSPACE_FAILURES = frozenset({"port-in-use", "port_in_use", "port"})
+NOT_WORKSPACE_FAILURES = frozenset({PORT_IN_USE})
 
 
 def workspace_component(name: str) -> str:

@@ -20,7 +20,7 @@ from control_plane.port_store import save_ports
 from control_plane.state import ConfigEntry, FleetState
 from mcpfleet.errors import NotFound
 from mcpfleet.lifecycle import Status
-from mcpfleet.model import AgentHello, AssignmentSet, WorkerState
+from mcpfleet.model import PORT_IN_USE, AgentHello, AssignmentSet, WorkerState
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ class Coordinator:
         self.breakers = BreakerBoard()
         self.mailboxes: dict[str, Mailbox] = {}
         self.closing = False  # set at shutdown: agent streams ending then are not link failures
+        self.foreign_ports: dict[str, set[int]] = {}  # host -> ports agents found held by others
 
     def load_configs(self, entries: list[ConfigEntry]) -> None:
         """Record workspace configs (at startup or after a change) and reconcile."""
@@ -122,6 +123,31 @@ class Coordinator:
         changed = self.breakers.worker_report(before, worker, self.clock())
         self.post_process_events(host_id, before, worker)
         self.apply_breakers(changed)
+        if (worker.status == Status.ERROR and worker.error_history
+                and worker.error_history[-1].reason == PORT_IN_USE
+                and (before is None or before.status != Status.ERROR)):
+            self.move_off_foreign_port(host_id, worker.workspace, worker.port)
+
+    def move_off_foreign_port(self, host_id: str, workspace: str, port: int) -> None:
+        """ARCHITECTURE 2: a port found held by a foreign process is reported by the agent; the
+        workspace gets a new port (never that one again on this host while we run); not a failure."""
+        if self.state.ports.port_of(host_id, workspace) != port:
+            return
+        avoid = self.foreign_ports.setdefault(host_id, set())
+        avoid.add(port)
+        held = self._port_map()
+        self.state.ports.release(host_id, workspace)
+        try:
+            new_port, _ = self.state.ports.allocate(host_id, workspace, avoid=frozenset(avoid))
+        except Exception as err:  # ResourceExhausted: reconcile leaves it pending with the reason
+            log.error("workspace %s: port %d on %s is held by a foreign process and no other port is "
+                      "free: %s", workspace, port, host_id, err)
+        else:
+            log.warning("workspace %s: port %d on %s is held by a foreign process; moving to port %d",
+                        workspace, port, host_id, new_port)
+        save_ports(self.ports_path, self.state.ports)
+        self._post_port_events(held, self._port_map())
+        self.reconcile()
 
     def post_process_events(self, host_id: str, before: WorkerState | None, after: WorkerState) -> None:
         """Diff two mirrored states of one worker and post `process/statusChanged` (every status or

@@ -26,6 +26,12 @@ class RestartMode(StrEnum):
     ONCE = "once"
 
 
+# ProcessError.reason an agent reports when a worker's port is held by a process that is not ours
+# (found by binding it before the spawn): not the workspace's failure; the control plane moves the
+# workspace to another port (ARCHITECTURE 2, "port validation").
+PORT_IN_USE = "port-in-use"
+
+
 @dataclass(frozen=True)
 class ProcessError:
     """Seed ProcessError: when, why (`exit`, `spawn`, `health`, `oom`, ...), details, exit code."""

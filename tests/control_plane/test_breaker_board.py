@@ -87,6 +87,10 @@ def test_foreign_port_holder_is_not_a_workspace_failure(tmp_path) -> None:  # ty
         coord.worker_reported("h1", failed(i, reason="port-in-use"))
     assert coord.breaker_state("demo") == "closed"
     assert coord.breakers.get("workspace/demo").failure_count == 0
+    # ... and the workspace gets a new port, pushed to its agent.
+    assert coord.state.ports.port_of("h1", "demo") == 40001
+    (a,) = coord.state.assignment_set("h1").items
+    assert a.port == 40001 and a.restart_mode == RestartMode.ALWAYS
 
 
 def test_agent_link_breaker_keeps_new_workspaces_off_that_agent(tmp_path) -> None:  # type: ignore[no-untyped-def]
