@@ -17,7 +17,7 @@ import trio
 from control_plane.breaker_board import BreakerBoard, workspace_component
 from control_plane.events import Event, EventBus, EventType
 from control_plane.port_store import save_ports
-from control_plane.state import ConfigEntry, FleetState
+from control_plane.state import AgentRecord, ConfigEntry, FleetState
 from mcpfleet.errors import NotFound
 from mcpfleet.lifecycle import Status
 from mcpfleet.model import PORT_IN_USE, AgentHello, AssignmentSet, WorkerState
@@ -73,6 +73,11 @@ class Coordinator:
         worker reports it on connect, and reconcile then stops it and releases the port)."""
         held = self._port_map()
         for host, hp in self.state.ports.hosts.items():
+            if host not in self.state.agents and hp.allocated:
+                # Known from ports.json, not yet reconnected: `unknown`, so its workspaces are not
+                # moved to whichever agent connects first (static stability).
+                self.state.agents[host] = AgentRecord(host, "", hp.port_range, "", connected=False,
+                                                      last_seen=self.clock())
             for ws in sorted(hp.allocated):
                 entry = self.state.configs.get(ws)
                 if entry is not None and entry.config is not None:
