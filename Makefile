@@ -30,8 +30,16 @@ pytest: $(STAMP)
 protos: $(STAMP)
 	$(BIN)/python scripts/gen_protos.py
 
-bench: $(STAMP)
-	$(BIN)/python -m bench.run
+# The benchmark (not part of `make test`): mcp-proxy 0.13.0 needs mcp < 2, so it gets its own venv.
+PROXY_VENV := .venv-mcp-proxy
+$(PROXY_VENV)/.installed: bench/mcp-proxy-constraints.txt
+	$(PYTHON) -m venv $(PROXY_VENV)
+	$(PROXY_VENV)/bin/pip install --quiet -c bench/mcp-proxy-constraints.txt mcp-proxy==0.13.0
+	touch $@
+
+bench: $(STAMP) $(PROXY_VENV)/.installed
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,bench]'
+	$(BIN)/python -m bench.run --profile
 
 clean:
 	rm -rf $(VENV) .mcpfleet .pytest_cache .mypy_cache .ruff_cache

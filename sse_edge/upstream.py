@@ -3,8 +3,8 @@
 One upstream SSE session per client session, held for the life of the client session: a task
 reads the worker's `GET /sse` stream, learns the worker's messages URL from its `endpoint`
 event, and hands each upstream `message` event's data to the client side through a channel.
-Client messages are POSTed to that messages URL. All HTTP goes through one shared
-`httpx.AsyncClient` per edge (see `make_client`).
+Client messages are POSTed to that messages URL over a kept-alive connection of the session's
+own (`upstream_post`); the SSE streams use one shared `httpx.AsyncClient` per edge (`make_client`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import trio
 
 from mcpfleet.errors import Unavailable
 from sse_edge.sse_frames import SSEParser, SSEProtocolError
+from sse_edge.upstream_post import PostError, UpstreamPoster
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,6 @@ CHANNEL_SIZE = 32
 
 _SSE_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
 _STREAM_TIMEOUT = httpx.Timeout(POST_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS, read=None)
-_POST_HEADERS = {"Content-Type": "application/json"}
 
 
 class UpstreamError(Unavailable):
@@ -64,6 +64,10 @@ class UpstreamSession:
     cancel_scope: trio.CancelScope
     ended: trio.Event = field(default_factory=trio.Event)
     end_reason: str = ""
+    poster: UpstreamPoster = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.poster = UpstreamPoster(self.messages_url)
 
     def close(self) -> None:
         """End the upstream stream now: the reader stops and `messages` then ends with
@@ -139,6 +143,7 @@ async def _run_session(
         if session is not None:
             session.end_reason = reason
             session.ended.set()
+            session.poster.close()
             log.debug("upstream session %s ended: %s", sse_url, reason)
 
 
@@ -150,13 +155,21 @@ def _messages_url(sse_url: str, endpoint_data: str) -> str:
     return url
 
 
-async def post_message(client: httpx.AsyncClient, session: UpstreamSession, body: bytes) -> httpx.Response:
-    """POST one client message (`body`, JSON bytes) to the worker; return its response (read).
+@dataclass(frozen=True)
+class PostAnswer:
+    """The worker's answer to a forwarded POST (202 with an empty or short body, normally)."""
 
-    Raises UpstreamError when the worker cannot be reached or does not answer within
-    POST_TIMEOUT_SECONDS.
-    """
+    status_code: int
+    content: bytes
+
+
+async def post_message(client: httpx.AsyncClient | None, session: UpstreamSession, body: bytes) -> PostAnswer:
+    """POST one client message (`body`, JSON bytes) to the worker over the session's own
+    kept-alive connection (`upstream_post`; `client` is unused, kept for callers); return its
+    answer. Raises UpstreamError when the worker cannot be reached or does not answer within
+    POST_TIMEOUT_SECONDS."""
     try:
-        return await client.post(session.messages_url, content=body, headers=_POST_HEADERS)
-    except httpx.HTTPError as err:
-        raise UpstreamError(f"worker at {session.messages_url}: {type(err).__name__}: {err}") from err
+        status, content = await session.poster.post(body)
+    except PostError as err:
+        raise UpstreamError(f"worker at {session.messages_url}: {err}") from err
+    return PostAnswer(status, content)

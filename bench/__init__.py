@@ -1,0 +1,1 @@
+"""Benchmarks: ratios against going direct, measured in one run (`make bench`)."""
