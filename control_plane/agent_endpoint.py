@@ -15,6 +15,7 @@ import logging
 
 import trio
 
+from control_plane.check_broker import CheckBroker, CheckRequest, CheckResult
 from control_plane.coordinator import Coordinator, Mailbox
 from control_plane.log_broker import LogBroker, LogChunk, LogRequest
 from mcpfleet import errors
@@ -43,10 +44,11 @@ class AgentEndpoint:
     """Trio servicer for mcpfleet.v1.AgentService."""
 
     def __init__(self, coordinator: Coordinator, heartbeat_ttl_seconds: float,
-                 logs: LogBroker | None = None) -> None:
+                 logs: LogBroker | None = None, checks: CheckBroker | None = None) -> None:
         self.coordinator = coordinator
         self.heartbeat_ttl_seconds = heartbeat_ttl_seconds
         self.logs = logs or LogBroker()
+        self.checks = checks or CheckBroker()
 
     def binding(self) -> ServiceBinding:
         return ServiceBinding(
@@ -66,13 +68,16 @@ class AgentEndpoint:
         sender = _Sender(stream)
         mailbox = self.coordinator.attach_agent(hello)
         requests = self.logs.attach(hello.host_id)
+        check_requests = self.checks.attach(hello.host_id)
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._send_assignments, sender, mailbox)
                 nursery.start_soon(self._send_log_requests, sender, requests)
+                nursery.start_soon(self._send_check_requests, sender, check_requests)
                 await self._receive(stream, sender, hello.host_id)
                 nursery.cancel_scope.cancel()
         finally:
+            self.checks.detach(hello.host_id, check_requests)
             self.logs.detach(hello.host_id, requests)
             self.coordinator.detach_agent(hello.host_id, mailbox)
 
@@ -91,6 +96,10 @@ class AgentEndpoint:
             if kind == "status":
                 self.coordinator.worker_reported(host_id, worker_from_pb(msg.status.worker))
                 await sender.send(status_ack=agent_pb2.StatusAck(seq=msg.seq))
+            elif kind == "check_result":
+                r = msg.check_result
+                self.checks.deliver(CheckResult(r.request_id, tuple(r.alive_pids),
+                                                tuple((p.port, p.ours) for p in r.listening), r.error))
             elif kind == "log_chunk":
                 c = msg.log_chunk
                 self.logs.deliver(LogChunk(c.request_id, c.data, c.eof, c.error))
@@ -108,3 +117,8 @@ class AgentEndpoint:
             await sender.send(logs=agent_pb2.LogsRequest(
                 request_id=r.request_id, workspace=r.workspace, tail_lines=r.tail_lines,
                 follow=r.follow, cancel=r.cancel))
+
+    async def _send_check_requests(self, sender: _Sender,
+                                   requests: trio.MemoryReceiveChannel[CheckRequest]) -> None:
+        async for r in requests:
+            await sender.send(check=agent_pb2.CheckRequest(request_id=r.request_id, pids=r.pids, ports=r.ports))

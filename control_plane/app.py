@@ -7,12 +7,14 @@ Serves AgentService, RoutingService and AdminService (plus gRPC health and refle
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import trio
 
 from control_plane.admin_endpoint import AdminEndpoint
 from control_plane.agent_endpoint import AgentEndpoint
 from control_plane.breaker_board import BreakerBoard
+from control_plane.check_broker import CheckBroker
 from control_plane.config_watcher import ConfigWatcher
 from control_plane.coordinator import Coordinator
 from control_plane.desired_store import load_desired
@@ -62,7 +64,9 @@ async def serve(args: ControlPlaneSettings, shutdown: trio.Event) -> None:
     admin.attach_workspaces(ops, WorkspaceControl(ops, args.state_dir / "desired.json"))
     logs = LogBroker()
     admin.attach_agents(logs, unknown_after_seconds=args.heartbeat_ttl + args.heartbeat_interval)
-    bindings = [AgentEndpoint(coordinator, args.heartbeat_ttl, logs).binding(),
+    checks = CheckBroker()
+    admin.checks_hook = partial(checks.gather, state, args.validate_timeout)
+    bindings = [AgentEndpoint(coordinator, args.heartbeat_ttl, logs, checks).binding(),
                 RoutingEndpoint(coordinator).binding(), admin.binding()]
     async with trio.open_nursery() as nursery:
         ops.run(nursery)

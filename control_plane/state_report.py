@@ -210,9 +210,10 @@ def validate(state: FleetState, board: BreakerBoard, checks: Mapping[str, HostCh
             running = w is not None and w.status == Status.RUNNING
             if holder == "foreign":
                 add("error" if wanted else "warning", "port", ws, host, f"port {v.port} held by a foreign process")
-            elif holder is None and (running or wanted):
-                add(sev, "port", ws, host, f"port {v.port} allocated but not listening")
-            elif holder is None:
+            elif holder is None and running:
+                add("error" if wanted else "warning", "port", ws, host,
+                    f"port {v.port} allocated but not listening (process reported running)")
+            elif holder is None and not wanted:
                 add("info", "port", ws, host, f"port {v.port} allocated but not listening (not desired running)")
         if agent is not None and not agent.connected and w is not None and w.status == Status.RUNNING:
             add("warning", "process", ws, host, "marked running by an agent that is now unknown")

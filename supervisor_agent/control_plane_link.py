@@ -24,6 +24,7 @@ from mcpfleet.rpc import Bridge, Stream
 from mcpfleet.v1 import agent_pb2, agent_pb2_grpc
 from mcpfleet.workspace import NAME_RE
 from supervisor_agent.log_reader import read_log
+from supervisor_agent.process_checks import check_host
 from supervisor_agent.worker_pool import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,8 @@ class ControlPlaneLink:
                                  if seq > msg.status_ack.seq}
             elif kind == "logs":
                 self._on_logs_request(stream, nursery, msg.logs)
+            elif kind == "check":
+                nursery.start_soon(self._serve_check, stream, msg.check)
             elif kind == "assignments":
                 await self._on_assignments(stream, msg.assignments)
         raise errors.Unavailable("control plane closed the stream")
@@ -149,6 +152,21 @@ class ControlPlaneLink:
         while True:
             await trio.sleep(self._heartbeat_interval)
             await self._send(stream, heartbeat=agent_pb2.Heartbeat())
+
+    async def _serve_check(self, stream: Stream, req: agent_pb2.CheckRequest) -> None:
+        """Answer a `state validate` check: which pids are alive, which ports are held and by whom."""
+        worker_pids = [w.pid for w in self.pool.states.values() if w.pid]
+        result = agent_pb2.CheckResult(request_id=req.request_id)
+        try:
+            alive, held = await trio.to_thread.run_sync(
+                check_host, list(req.pids), list(req.ports), worker_pids, self.pool.bind_host)
+        except Exception as err:  # never let a check end the link
+            log.exception("host check %s failed", req.request_id)
+            result.error = f"{type(err).__name__}: {err}"
+        else:
+            result.alive_pids.extend(alive)
+            result.listening.extend(agent_pb2.PortHolder(port=p, ours=o) for p, o in held)
+        await self._send(stream, check_result=result)
 
     def _on_logs_request(self, stream: Stream, nursery: trio.Nursery, req: agent_pb2.LogsRequest) -> None:
         if req.cancel:

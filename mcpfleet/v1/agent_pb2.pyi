@@ -29,20 +29,22 @@ RESTART_MODE_NEVER: RestartMode
 RESTART_MODE_ONCE: RestartMode
 
 class AgentMessage(_message.Message):
-    __slots__ = ("seq", "hello", "status", "heartbeat", "ack", "log_chunk")
+    __slots__ = ("seq", "hello", "status", "heartbeat", "ack", "log_chunk", "check_result")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     HELLO_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     ACK_FIELD_NUMBER: _ClassVar[int]
     LOG_CHUNK_FIELD_NUMBER: _ClassVar[int]
+    CHECK_RESULT_FIELD_NUMBER: _ClassVar[int]
     seq: int
     hello: AgentHello
     status: WorkerStatusUpdate
     heartbeat: Heartbeat
     ack: AssignmentsAck
     log_chunk: LogChunk
-    def __init__(self, seq: _Optional[int] = ..., hello: _Optional[_Union[AgentHello, _Mapping]] = ..., status: _Optional[_Union[WorkerStatusUpdate, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., ack: _Optional[_Union[AssignmentsAck, _Mapping]] = ..., log_chunk: _Optional[_Union[LogChunk, _Mapping]] = ...) -> None: ...
+    check_result: CheckResult
+    def __init__(self, seq: _Optional[int] = ..., hello: _Optional[_Union[AgentHello, _Mapping]] = ..., status: _Optional[_Union[WorkerStatusUpdate, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., ack: _Optional[_Union[AssignmentsAck, _Mapping]] = ..., log_chunk: _Optional[_Union[LogChunk, _Mapping]] = ..., check_result: _Optional[_Union[CheckResult, _Mapping]] = ...) -> None: ...
 
 class AgentHello(_message.Message):
     __slots__ = ("host_id", "address", "port_min", "port_max", "version", "workers")
@@ -79,16 +81,18 @@ class AssignmentsAck(_message.Message):
     def __init__(self, boot_id: _Optional[str] = ..., generation: _Optional[int] = ...) -> None: ...
 
 class ControlMessage(_message.Message):
-    __slots__ = ("seq", "assignments", "logs", "status_ack")
+    __slots__ = ("seq", "assignments", "logs", "status_ack", "check")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
     LOGS_FIELD_NUMBER: _ClassVar[int]
     STATUS_ACK_FIELD_NUMBER: _ClassVar[int]
+    CHECK_FIELD_NUMBER: _ClassVar[int]
     seq: int
     assignments: Assignments
     logs: LogsRequest
     status_ack: StatusAck
-    def __init__(self, seq: _Optional[int] = ..., assignments: _Optional[_Union[Assignments, _Mapping]] = ..., logs: _Optional[_Union[LogsRequest, _Mapping]] = ..., status_ack: _Optional[_Union[StatusAck, _Mapping]] = ...) -> None: ...
+    check: CheckRequest
+    def __init__(self, seq: _Optional[int] = ..., assignments: _Optional[_Union[Assignments, _Mapping]] = ..., logs: _Optional[_Union[LogsRequest, _Mapping]] = ..., status_ack: _Optional[_Union[StatusAck, _Mapping]] = ..., check: _Optional[_Union[CheckRequest, _Mapping]] = ...) -> None: ...
 
 class StatusAck(_message.Message):
     __slots__ = ("seq",)
@@ -149,3 +153,33 @@ class Assignments(_message.Message):
     items: _containers.RepeatedCompositeFieldContainer[Assignment]
     heartbeat_interval_seconds: float
     def __init__(self, boot_id: _Optional[str] = ..., generation: _Optional[int] = ..., items: _Optional[_Iterable[_Union[Assignment, _Mapping]]] = ..., heartbeat_interval_seconds: _Optional[float] = ...) -> None: ...
+
+class CheckRequest(_message.Message):
+    __slots__ = ("request_id", "pids", "ports")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PIDS_FIELD_NUMBER: _ClassVar[int]
+    PORTS_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    pids: _containers.RepeatedScalarFieldContainer[int]
+    ports: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, request_id: _Optional[str] = ..., pids: _Optional[_Iterable[int]] = ..., ports: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class PortHolder(_message.Message):
+    __slots__ = ("port", "ours")
+    PORT_FIELD_NUMBER: _ClassVar[int]
+    OURS_FIELD_NUMBER: _ClassVar[int]
+    port: int
+    ours: bool
+    def __init__(self, port: _Optional[int] = ..., ours: _Optional[bool] = ...) -> None: ...
+
+class CheckResult(_message.Message):
+    __slots__ = ("request_id", "alive_pids", "listening", "error")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ALIVE_PIDS_FIELD_NUMBER: _ClassVar[int]
+    LISTENING_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    alive_pids: _containers.RepeatedScalarFieldContainer[int]
+    listening: _containers.RepeatedCompositeFieldContainer[PortHolder]
+    error: str
+    def __init__(self, request_id: _Optional[str] = ..., alive_pids: _Optional[_Iterable[int]] = ..., listening: _Optional[_Iterable[_Union[PortHolder, _Mapping]]] = ..., error: _Optional[str] = ...) -> None: ...
