@@ -46,6 +46,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     (root / "workspaces").mkdir()
     (root / "workspaces" / "pair.json").write_text(
         two_servers({"ALPHA_SECRET": "a-only"}, {"BETA_SECRET": "b-only"}))
+    (root / "workspaces" / "solo.json").write_text(json.dumps(  # one backend: restarts fastest
+        {"mcpServers": {"alpha": {"command": sys.executable, "args": [ECHO]}}}))
     f = Fleet(root, agent_args=["--health-interval", "5", "--health-timeout", "2"])
     f.start()
     try:
@@ -66,7 +68,9 @@ async def echo(fleet: Fleet, workspace: str, text: str, timeout: float = 10) -> 
     with trio.fail_after(timeout):
         async with sse_client(url) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
-            result = await session.call_tool("alpha_echo", {"text": text})
+            tools = [t.name for t in (await session.list_tools()).tools]
+            result = await session.call_tool("alpha_echo" if "alpha_echo" in tools else "echo",
+                                             {"text": text})
             assert not result.is_error, result
             return str(result.content[0].text)  # type: ignore[union-attr]
 
@@ -116,30 +120,30 @@ def test_each_process_gets_only_its_own_env(fleet: Fleet) -> None:
 
 
 async def test_kill_9_exit_seen_within_1_s_and_serving_again(fleet: Fleet) -> None:
-    before = fleet.wait_for("pair")
-    assert await echo(fleet, "pair", "hi") == "hi"
+    before = fleet.wait_for("solo")
+    assert await echo(fleet, "solo", "hi") == "hi"
     tree = [psutil.Process(before["pid"]), *psutil.Process(before["pid"]).children(recursive=True)]
     killed_wall, killed = time.time(), time.monotonic()
     os.kill(before["pid"], signal.SIGKILL)
-    seen = agent_log_time(fleet, r"worker pair: exit: worker exited with code -9", killed_wall)
-    back = await serving_again(fleet, "pair", killed, 30)
+    seen = agent_log_time(fleet, r"worker solo: exit: worker exited with code -9", killed_wall)
+    back = await serving_again(fleet, "solo", killed, 30)
     print(f"kill -9: exit seen after {seen - killed_wall:.3f} s, serving again after {back:.2f} s")
     assert seen - killed_wall < 1.0
     assert not alive(tree), "the killed worker's stdio servers must not outlive it"
-    after = fleet.wait_for("pair", pid_not=before["pid"])
+    after = fleet.wait_for("solo", pid_not=before["pid"])
     assert after["port"] == before["port"]
     assert after["restartCount"] == before["restartCount"] + 1
 
 
 async def test_sigstop_detected_within_20_s_and_serving_within_30_s(fleet: Fleet) -> None:
-    before = fleet.wait_for("pair")
-    assert await echo(fleet, "pair", "hi") == "hi"
+    before = fleet.wait_for("solo")
+    assert await echo(fleet, "solo", "hi") == "hi"
     tree = [psutil.Process(before["pid"]), *psutil.Process(before["pid"]).children(recursive=True)]
     stopped_wall, stopped = time.time(), time.monotonic()
     os.kill(before["pid"], signal.SIGSTOP)
     try:
-        seen = agent_log_time(fleet, r"worker pair: .*health checks failed in a row", stopped_wall)
-        back = await serving_again(fleet, "pair", stopped, 40)
+        seen = agent_log_time(fleet, r"worker solo: .*health checks failed in a row", stopped_wall)
+        back = await serving_again(fleet, "solo", stopped, 40)
     finally:
         if alive(tree[:1]):
             os.kill(before["pid"], signal.SIGCONT)
@@ -147,3 +151,55 @@ async def test_sigstop_detected_within_20_s_and_serving_within_30_s(fleet: Fleet
     assert seen - stopped_wall < 20
     assert back < 30
     assert not alive(tree)
+
+
+def worker_tree(pid: int) -> list[psutil.Process]:
+    root = psutil.Process(pid)
+    return [root, *root.children(recursive=True)]
+
+
+def wait_gone(tree: list[psutil.Process], timeout: float) -> float:
+    started = time.monotonic()
+    while alive(tree) and time.monotonic() - started < timeout:
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def test_stop_and_delete_leave_no_descendants(fleet: Fleet, tmp_path: Path) -> None:
+    spec = tmp_path / "stubborn.json"  # a server that ignores SIGTERM and outlives stdin EOF
+    spec.write_text(json.dumps({"mcpServers": {
+        "alpha": {"command": sys.executable, "args": [ECHO, "--stubborn"]},
+        "beta": {"command": sys.executable, "args": [ECHO]}}}))
+    out = fleet.mcpfleet("workspaces", "apply", "-f", str(spec), "--wait", timeout=90)
+    assert out.returncode == 0, out.stdout + out.stderr
+    row = fleet.wait_for("stubborn")
+    tree = worker_tree(row["pid"])
+    assert len(tree) >= 3, tree  # the worker and its two stdio servers
+    out = fleet.mcpfleet("workspaces", "stop", "stubborn", "--wait", timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    took = wait_gone(tree, 10)
+    print(f"stop: {len(tree)} processes, all gone {took:.2f} s after the stop returned")
+    assert not alive(tree)
+    assert fleet.mcpfleet("workspaces", "start", "stubborn", "--wait", timeout=90).returncode == 0
+    row = fleet.wait_for("stubborn", pid_not=row["pid"])
+    tree = worker_tree(row["pid"])
+    assert len(tree) >= 3
+    out = fleet.mcpfleet("workspaces", "delete", "stubborn", timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    took = wait_gone(tree, 20)
+    print(f"delete: {len(tree)} processes, all gone {took:.2f} s after the delete returned")
+    assert not alive(tree)
+
+
+def test_memory_limit_exceeded_restarts_with_reason_oom(fleet: Fleet, tmp_path: Path) -> None:
+    spec = tmp_path / "hog.json"  # a worker's RSS alone is ~90 MiB: far over 40
+    spec.write_text(json.dumps({"mcpServers": {"alpha": {"command": sys.executable, "args": [ECHO]}},
+                                "fleet": {"limits": {"memoryMB": 40}}}))
+    started = time.time()
+    out = fleet.mcpfleet("workspaces", "apply", "-f", str(spec), timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    try:
+        seen = agent_log_time(fleet, r"worker hog: oom: RSS \d+ MiB over the limit of 40 MiB", started)
+        print(f"oom: seen {seen - started:.1f} s after apply")
+    finally:
+        fleet.mcpfleet("workspaces", "delete", "hog", timeout=60)
