@@ -134,3 +134,19 @@ async def test_watcher_debounces_ignores_editor_files_and_never_applies_an_empty
     subjects = [r.subject for r in await ops.history.log("a")]
     assert len(subjects) <= 4, subjects  # startup + at most one per debounce window
     assert "a.json" in git(d, "ls-files") and ".a.json.swp" not in git(d, "ls-files")
+
+
+async def test_a_new_config_version_starts_with_a_closed_breaker(tmp_path: Path, nursery: trio.Nursery) -> None:
+    d = tmp_path / "workspaces"
+    d.mkdir()
+    (d / "a.json").write_bytes(ws("crashing"))
+    ops = await start(d, nursery)
+    board = ops.coordinator.breakers
+    breaker = board.get("workspace/a")
+    for i in range(5):
+        breaker.failure(float(i), "exit", "worker exited with code 1")
+    ops.coordinator.apply_breakers(["workspace/a"])
+    assert ops.coordinator.breaker_state("a") == "open"
+    assert (await ops.apply("a", ws("fixed"), wait=True)).outcome == "applied"
+    assert ops.coordinator.breaker_state("a") == "closed"
+    assert "a" not in ops.state.restart_modes  # not held stopped any more
