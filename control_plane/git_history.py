@@ -42,9 +42,12 @@ class Revision:
     subject: str
 
 
-def _env() -> dict[str, str]:
+def _env(directory: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update({
+        # Always this directory's own repository: git never walks up into an enclosing one (such
+        # as the project's, when the workspaces dir is ./.mcpfleet/workspaces inside it).
+        "GIT_DIR": str(directory / ".git"), "GIT_WORK_TREE": str(directory),
         "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0",
         "GIT_AUTHOR_NAME": AUTHOR_NAME, "GIT_AUTHOR_EMAIL": AUTHOR_EMAIL,
         "GIT_COMMITTER_NAME": AUTHOR_NAME, "GIT_COMMITTER_EMAIL": AUTHOR_EMAIL,
@@ -63,7 +66,7 @@ class GitHistory:
         cmd = ["git", "-c", f"user.name={AUTHOR_NAME}", "-c", f"user.email={AUTHOR_EMAIL}",
                "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null", *args]
         with trio.fail_after(GIT_TIMEOUT):
-            result = await trio.run_process(cmd, cwd=self.directory, env=_env(), check=False,
+            result = await trio.run_process(cmd, cwd=self.directory, env=_env(self.directory), check=False,
                                             capture_stdout=True, capture_stderr=True,
                                             stdin=subprocess.DEVNULL)
         if check and result.returncode != 0:

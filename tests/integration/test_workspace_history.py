@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -150,3 +151,19 @@ async def test_a_new_config_version_starts_with_a_closed_breaker(tmp_path: Path,
     assert (await ops.apply("a", ws("fixed"), wait=True)).outcome == "applied"
     assert ops.coordinator.breaker_state("a") == "closed"
     assert "a" not in ops.state.restart_modes  # not held stopped any more
+
+
+async def test_a_workspaces_dir_inside_another_repository_gets_its_own(tmp_path: Path, nursery: trio.Nursery) -> None:
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "outer")
+    d = tmp_path / ".mcpfleet" / "workspaces"
+    d.mkdir(parents=True)
+    (d / "a.json").write_bytes(ws("one"))
+    ops = await start(d, nursery)
+    await ops.apply("a", ws("two"), wait=True)
+    assert git(tmp_path, "log", "--format=%s").split("\n")[0] == "outer"  # the enclosing repo is untouched
+    assert len(await ops.history.log("a")) == 2 and (d / ".git").is_dir()
+    shutil.rmtree(d / ".git")  # someone removes it while we run: still never the enclosing repo
+    result = await ops.apply("a", ws("three"), wait=True)
+    assert result.outcome == "failed" and "git" in result.reason
+    assert git(tmp_path, "log", "--format=%s").split("\n")[0] == "outer"
