@@ -24,7 +24,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy mcpfleet control_plane supervisor_agent sse_edge
 
-pytest: $(STAMP)
+# The MCP Inspector CLI (and the Node 22 it needs) for the edge's acceptance test, from the
+# repo's own package.json + lockfile; skipped (and that one test with it) when npm is absent.
+INSPECTOR := tests/e2e/inspector
+$(INSPECTOR)/node_modules/.installed: $(INSPECTOR)/package.json $(INSPECTOR)/package-lock.json
+	@if command -v npm >/dev/null; then cd $(INSPECTOR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the MCP Inspector test will be skipped"; fi
+
+pytest: $(STAMP) $(INSPECTOR)/node_modules/.installed
 	$(BIN)/pytest
 
 protos: $(STAMP)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from control_plane.agents_endpoint import AgentRpcs
 from control_plane.coordinator import Coordinator
+from control_plane.edges_endpoint import EdgeRpcs
 from control_plane.state import WorkspaceView
 from control_plane.state_endpoint import StateRpcs
 from control_plane.workspace_endpoint import WorkspaceRpcs
@@ -27,7 +28,7 @@ def summary_to_pb(v: WorkspaceView) -> admin_pb2.WorkspaceSummary:
     )
 
 
-class AdminEndpoint(WorkspaceRpcs, StateRpcs, AgentRpcs):
+class AdminEndpoint(WorkspaceRpcs, StateRpcs, AgentRpcs, EdgeRpcs):
     """Trio servicer for mcpfleet.v1.AdminService."""
 
     def __init__(self, coordinator: Coordinator) -> None:

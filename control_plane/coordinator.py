@@ -15,6 +15,7 @@ from pathlib import Path
 import trio
 
 from control_plane.breaker_board import BreakerBoard, workspace_component
+from control_plane.edges import EdgeRegistry
 from control_plane.events import Event, EventBus, EventType
 from control_plane.port_store import save_ports
 from control_plane.state import AgentRecord, ConfigEntry, FleetState
@@ -54,6 +55,7 @@ class Coordinator:
         self.ports_path = ports_path
         self.clock = clock
         self.bus = bus if bus is not None else EventBus(clock=clock)
+        self.edges = EdgeRegistry()  # edges registered on RoutingService.WatchRoutes (their connections)
         self.breakers = BreakerBoard()
         self.mailboxes: dict[str, Mailbox] = {}
         self.closing = False  # set at shutdown: agent streams ending then are not link failures

@@ -80,6 +80,9 @@ class StateRpcs:
     async def GetState(  # noqa: N802 (gRPC name)
         self, request: admin_pb2.GetStateRequest, ctx: CallContext
     ) -> admin_pb2.GetStateResponse:
+        if request.component == "connections":  # reported by the edges (control_plane/edges.py)
+            return admin_pb2.GetStateResponse(json=json.dumps(self.coordinator.edges.connections_json(),
+                                                              sort_keys=True))
         doc = report(request.component, self.coordinator.state, self.coordinator.breakers,
                      show_secrets=request.show_secrets)
         return admin_pb2.GetStateResponse(json=json.dumps(doc, sort_keys=True))

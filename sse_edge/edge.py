@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -61,10 +62,25 @@ class Edge:
         self.admin_urls: list[str] = []
 
     def start(self, nursery: trio.Nursery) -> None:
-        """Create the shared HTTP client and adopt `nursery` for session tasks."""
+        """Create the shared HTTP client, adopt `nursery` for session tasks, start the idle reaper."""
         self._client = make_client()
         self._nursery = nursery
         self.closing = False
+        nursery.start_soon(self._reap_idle)
+
+    async def _reap_idle(self) -> None:
+        """End Streamable HTTP sessions idle longer than `idle_session_seconds` (no stream open,
+        nothing in flight, no request): clients that never sent DELETE."""
+        limit = self.options.idle_session_seconds
+        while not self.closing:
+            await trio.sleep(min(30.0, limit / 2))
+            now = datetime.now(UTC)
+            for s in self.sessions.sessions():
+                p = s.handle
+                if p.streaming_client or p.stream_attached or len(p.pending):
+                    continue
+                if (now - p.last_activity).total_seconds() > limit:
+                    self.end_session(s.session_id, f"idle for more than {limit:g} s")
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -128,6 +144,7 @@ class Edge:
             self.sessions.remove(session_id)
             raise
         self._notify("opened", proxy)
+        proxy.on_client_info = lambda: self._notify("opened", proxy)  # again, now with clientInfo
         log.info("session opened", extra={"workspace": workspace, "session": session_id[:12]})
         return proxy
 

@@ -104,6 +104,7 @@ class ProxySession:
         self.connected_at = datetime.now(UTC)
         self.last_activity = self.connected_at
         self.client_info: dict[str, Any] = {}
+        self.on_client_info: Callable[[], None] | None = None  # called when initialize names the client
         self._out_send, self.outbox = trio.open_memory_channel[str](queue_size)
         self._scope = trio.CancelScope()
         self._wake_timeouts = trio.Event()
@@ -332,6 +333,8 @@ class ProxySession:
                 params = message.get("params")
                 if isinstance(params, dict) and isinstance(params.get("clientInfo"), dict):
                     self.client_info = params["clientInfo"]
+                    if self.on_client_info is not None:
+                        self.on_client_info()
             pending = self.pending.add(message["id"], method, trio.current_time(),
                                        self.route.request_timeout_seconds)
             self.active_requests += 1

@@ -45,6 +45,8 @@ class EdgeSettings(BaseModel):
     resolve_timeout: float = Field(5.0, gt=0, description="bound on one Resolve call, seconds")
     queue_messages: int = Field(256, ge=1, description="messages queued per client stream before a "
                                 "client that does not read is disconnected")
+    idle_session: float = Field(600.0, gt=0, description="seconds a Streamable HTTP session with no "
+                                "stream, request or activity lives before the edge ends it")
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="largest POST body (HTTP 413 above)")
     allowed_hosts: list[str] = Field(default_factory=list, description="accepted Host header values "
                                      "(host or host:port; * = any); empty = loopback names only")
@@ -87,6 +89,7 @@ class EdgeSettings(BaseModel):
             edge_id=self.edge_id, session_key=key, keepalive_seconds=self.keepalive,
             route_ttl_seconds=self.route_ttl, resolve_timeout_seconds=self.resolve_timeout,
             queue_messages=self.queue_messages, max_body_bytes=self.max_body_bytes,
+            idle_session_seconds=self.idle_session,
             allowed_hosts=list(self.allowed_hosts), allowed_origins=list(self.allowed_origins),
             peers=dict(self.peers),
         )

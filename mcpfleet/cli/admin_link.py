@@ -247,3 +247,18 @@ async def stream_logs(target: AdminTarget, workspace: str, tail_lines: int, foll
                                          timeout=None if follow else CALL_TIMEOUT) as stream:
             async for msg in stream:
                 on_data(msg.data)
+
+
+async def list_edges(target: AdminTarget, connections: bool = False) -> dict[str, Any]:
+    """AdminService.ListEdges: {"edges": [{edgeId, publicAddress, adminAddress, version,
+    connections, connectedAt}], "connections": [{edgeId, sessionId, workspace, transport,
+    clientName, connectedAt}]} (connections only when asked)."""
+    r = await _admin(target, "ListEdges", admin_pb2.ListEdgesRequest(connections=connections))
+    return {
+        "edges": [{"edgeId": e.edge_id, "publicAddress": e.public_address, "adminAddress": e.admin_address,
+                   "version": e.version, "connections": e.connections, "connectedAt": e.connected_at}
+                  for e in r.edges],
+        "connections": [{"edgeId": c.edge_id, "sessionId": c.session_id_prefix, "workspace": c.workspace,
+                         "transport": c.transport, "clientName": c.client_name, "connectedAt": c.connected_at}
+                        for c in r.connections],
+    }

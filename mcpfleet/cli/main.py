@@ -17,10 +17,10 @@ import sys
 import trio
 
 from mcpfleet import errors
-from mcpfleet.cli import agents, breakers, events, logs, output, state, up, workspaces
+from mcpfleet.cli import agents, breakers, edges, events, logs, output, state, up, workspaces
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
-COMMAND_MODULES = [up, workspaces, events, state, breakers, agents, logs]
+COMMAND_MODULES = [up, workspaces, events, state, breakers, agents, edges, logs]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,13 +17,13 @@ from rich.table import Table
 from mcpfleet.cli import output
 from mcpfleet.cli.admin_link import AdminTarget, get_state, validate_state
 
-COMPONENTS = ("workspace", "resources", "errors", "agents")
+COMPONENTS = ("workspace", "resources", "errors", "agents", "connections")
 
 
 def register(sub: Any) -> None:
     st = sub.add_parser("state", help="inspect and validate the control plane's state")
     st_sub = st.add_subparsers(dest="action", required=True)
-    show = st_sub.add_parser("show", help="show one component's state (workspace|resources|errors|agents)")
+    show = st_sub.add_parser("show", help="show one component's state (workspace|resources|errors|agents|connections)")
     show.add_argument("component", choices=COMPONENTS)
     show.add_argument("--show-secrets", action="store_true", help="show env and header values")
     show.set_defaults(handler=show_cmd)
@@ -56,6 +56,11 @@ async def show_cmd(args: argparse.Namespace) -> int:
             cb, errs = c["circuitBreaker"], c["recentErrors"]
             table.add_row(name, cb["state"], str(cb["failureCount"]), cb["nextRetry"] or "-", c["healthStatus"],
                           (errs[-1]["message"] if errs else "-")[:60])
+    elif args.component == "connections":  # reported by the edges
+        table = Table("WORKSPACE", "EDGE", "SESSION", "TRANSPORT", "CLIENT", "CONNECTED")
+        for c in doc["connections"]:
+            table.add_row(c["workspace"], c["edgeId"], c["sessionId"], c["transport"], c["clientName"] or "-",
+                          c["connectedAt"])
     else:
         table = Table("HOST", "STATUS", "ADDRESS", "WORKSPACES", "LAST SEEN", "NEW WORK")
         for host, a in sorted(doc["agents"].items()):

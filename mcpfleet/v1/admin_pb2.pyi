@@ -395,3 +395,49 @@ class StreamLogsResponse(_message.Message):
     data: bytes
     host_id: str
     def __init__(self, data: _Optional[bytes] = ..., host_id: _Optional[str] = ...) -> None: ...
+
+class ListEdgesRequest(_message.Message):
+    __slots__ = ("connections",)
+    CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    connections: bool
+    def __init__(self, connections: _Optional[bool] = ...) -> None: ...
+
+class EdgeSummary(_message.Message):
+    __slots__ = ("edge_id", "public_address", "admin_address", "version", "connections", "connected_at")
+    EDGE_ID_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    CONNECTED_AT_FIELD_NUMBER: _ClassVar[int]
+    edge_id: str
+    public_address: str
+    admin_address: str
+    version: str
+    connections: int
+    connected_at: str
+    def __init__(self, edge_id: _Optional[str] = ..., public_address: _Optional[str] = ..., admin_address: _Optional[str] = ..., version: _Optional[str] = ..., connections: _Optional[int] = ..., connected_at: _Optional[str] = ...) -> None: ...
+
+class EdgeConnection(_message.Message):
+    __slots__ = ("edge_id", "session_id_prefix", "workspace", "transport", "client_name", "connected_at")
+    EDGE_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    TRANSPORT_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    CONNECTED_AT_FIELD_NUMBER: _ClassVar[int]
+    edge_id: str
+    session_id_prefix: str
+    workspace: str
+    transport: str
+    client_name: str
+    connected_at: str
+    def __init__(self, edge_id: _Optional[str] = ..., session_id_prefix: _Optional[str] = ..., workspace: _Optional[str] = ..., transport: _Optional[str] = ..., client_name: _Optional[str] = ..., connected_at: _Optional[str] = ...) -> None: ...
+
+class ListEdgesResponse(_message.Message):
+    __slots__ = ("edges", "connections")
+    EDGES_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    edges: _containers.RepeatedCompositeFieldContainer[EdgeSummary]
+    connections: _containers.RepeatedCompositeFieldContainer[EdgeConnection]
+    def __init__(self, edges: _Optional[_Iterable[_Union[EdgeSummary, _Mapping]]] = ..., connections: _Optional[_Iterable[_Union[EdgeConnection, _Mapping]]] = ...) -> None: ...

@@ -120,6 +120,11 @@ class AdminServiceStub:
                 request_serializer=mcpfleet_dot_v1_dot_admin__pb2.StreamLogsRequest.SerializeToString,
                 response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.StreamLogsResponse.FromString,
                 _registered_method=True)
+        self.ListEdges = channel.unary_unary(
+                '/mcpfleet.v1.AdminService/ListEdges',
+                request_serializer=mcpfleet_dot_v1_dot_admin__pb2.ListEdgesRequest.SerializeToString,
+                response_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ListEdgesResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -236,7 +241,15 @@ class AdminServiceServicer:
 
     def StreamLogs(self, request, context):
         """A worker's log, from whichever host runs it: the tail, then (follow) new lines as written.
-        -- edges and connections
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEdges(self, request, context):
+        """-- edges and connections
+        Every edge registered on RoutingService.WatchRoutes (id, addresses, version, connection
+        count); with `connections`, every client connection they report too.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -329,6 +342,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.StreamLogs,
                     request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.StreamLogsRequest.FromString,
                     response_serializer=mcpfleet_dot_v1_dot_admin__pb2.StreamLogsResponse.SerializeToString,
+            ),
+            'ListEdges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEdges,
+                    request_deserializer=mcpfleet_dot_v1_dot_admin__pb2.ListEdgesRequest.FromString,
+                    response_serializer=mcpfleet_dot_v1_dot_admin__pb2.ListEdgesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -791,6 +809,33 @@ class AdminService:
             '/mcpfleet.v1.AdminService/StreamLogs',
             mcpfleet_dot_v1_dot_admin__pb2.StreamLogsRequest.SerializeToString,
             mcpfleet_dot_v1_dot_admin__pb2.StreamLogsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEdges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mcpfleet.v1.AdminService/ListEdges',
+            mcpfleet_dot_v1_dot_admin__pb2.ListEdgesRequest.SerializeToString,
+            mcpfleet_dot_v1_dot_admin__pb2.ListEdgesResponse.FromString,
             options,
             channel_credentials,
             insecure,
