@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -137,4 +138,14 @@ def test_state_show_and_validate_on_a_healthy_fleet_with_a_stopped_workspace(fle
     fleet.wait_for("bad", "running", timeout=60)
     report = cli_json(fleet, "state", "validate")
     assert report["ok"], report
-    assert any(i["severity"] == "info" and i["workspace"] == "good" for i in report["issues"]), report
+    infos = [i["issue"] for i in report["issues"] if i["severity"] == "info" and i["workspace"] == "good"]
+    port = res["allocatedPorts"]["good"]
+    assert f"port {port} allocated but not listening (not desired running)" in infos, report  # agent's check
+    with socket.socket() as foreign:  # a foreign process on the stopped workspace's port
+        foreign.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # its connections may be in TIME_WAIT
+        foreign.bind(("127.0.0.1", port))
+        foreign.listen()
+        report = cli_json(fleet, "state", "validate")
+    assert report["ok"], report  # not desired running: a warning
+    assert {"severity": "warning", "component": "port", "workspace": "good", "host": fleet.host_id,
+            "issue": f"port {port} held by a foreign process"} in report["issues"], report
