@@ -100,6 +100,8 @@ class AgentEndpoint:
                 r = msg.check_result
                 self.checks.deliver(CheckResult(r.request_id, tuple(r.alive_pids),
                                                 tuple((p.port, p.ours) for p in r.listening), r.error))
+            elif kind == "heartbeat":
+                await sender.send(heartbeat=agent_pb2.Heartbeat())
             elif kind == "log_chunk":
                 c = msg.log_chunk
                 self.logs.deliver(LogChunk(c.request_id, c.data, c.eof, c.error))

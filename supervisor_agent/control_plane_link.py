@@ -104,7 +104,16 @@ class ControlPlaneLink:
             await channel.close()
 
     async def _receive(self, stream: Stream, nursery: trio.Nursery) -> None:
-        async for msg in stream:
+        while True:
+            silent_limit = max(3 * self._heartbeat_interval, 3.0)
+            with trio.move_on_after(silent_limit) as scope:
+                try:
+                    msg = await stream.receive()
+                except trio.EndOfChannel:
+                    break
+            if scope.cancelled_caught:
+                raise errors.Unavailable(f"no message from the control plane for {silent_limit:g} s "
+                                         "(heartbeats unanswered)")
             kind = msg.WhichOneof("body")
             if kind == "status_ack":
                 self._unacked = {ws: (seq, t) for ws, (seq, t) in self._unacked.items()

@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from mcpfleet.v1 import common_pb2 as mcpfleet_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17mcpfleet/v1/agent.proto\x12\x0bmcpfleet.v1\x1a\x18mcpfleet/v1/common.proto\"\xb7\x02\n\x0c\x41gentMessage\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12(\n\x05hello\x18\x02 \x01(\x0b\x32\x17.mcpfleet.v1.AgentHelloH\x00\x12\x31\n\x06status\x18\x03 \x01(\x0b\x32\x1f.mcpfleet.v1.WorkerStatusUpdateH\x00\x12+\n\theartbeat\x18\x04 \x01(\x0b\x32\x16.mcpfleet.v1.HeartbeatH\x00\x12*\n\x03\x61\x63k\x18\x05 \x01(\x0b\x32\x1b.mcpfleet.v1.AssignmentsAckH\x00\x12*\n\tlog_chunk\x18\x06 \x01(\x0b\x32\x15.mcpfleet.v1.LogChunkH\x00\x12\x30\n\x0c\x63heck_result\x18\x07 \x01(\x0b\x32\x18.mcpfleet.v1.CheckResultH\x00\x42\x06\n\x04\x62ody\"\x8f\x01\n\nAgentHello\x12\x0f\n\x07host_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x10\n\x08port_min\x18\x03 \x01(\x05\x12\x10\n\x08port_max\x18\x04 \x01(\x05\x12\x0f\n\x07version\x18\x05 \x01(\t\x12*\n\x07workers\x18\x06 \x03(\x0b\x32\x19.mcpfleet.v1.WorkerStatus\"?\n\x12WorkerStatusUpdate\x12)\n\x06worker\x18\x01 \x01(\x0b\x32\x19.mcpfleet.v1.WorkerStatus\"\x0b\n\tHeartbeat\"5\n\x0e\x41ssignmentsAck\x12\x0f\n\x07\x62oot_id\x18\x01 \x01(\t\x12\x12\n\ngeneration\x18\x02 \x01(\x04\"\xda\x01\n\x0e\x43ontrolMessage\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12/\n\x0b\x61ssignments\x18\x02 \x01(\x0b\x32\x18.mcpfleet.v1.AssignmentsH\x00\x12(\n\x04logs\x18\x03 \x01(\x0b\x32\x18.mcpfleet.v1.LogsRequestH\x00\x12,\n\nstatus_ack\x18\x04 \x01(\x0b\x32\x16.mcpfleet.v1.StatusAckH\x00\x12*\n\x05\x63heck\x18\x05 \x01(\x0b\x32\x19.mcpfleet.v1.CheckRequestH\x00\x42\x06\n\x04\x62ody\"\x18\n\tStatusAck\x12\x0b\n\x03seq\x18\x01 \x01(\x04\"h\n\x0bLogsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tworkspace\x18\x02 \x01(\t\x12\x12\n\ntail_lines\x18\x03 \x01(\x05\x12\x0e\n\x06\x66ollow\x18\x04 \x01(\x08\x12\x0e\n\x06\x63\x61ncel\x18\x05 \x01(\x08\"H\n\x08LogChunk\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\x0b\n\x03\x65of\x18\x03 \x01(\x08\x12\r\n\x05\x65rror\x18\x04 \x01(\t\"\xb7\x01\n\nAssignment\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x02 \x01(\t\x12\x16\n\x0e\x63onfig_version\x18\x03 \x01(\t\x12\x0c\n\x04port\x18\x04 \x01(\x05\x12+\n\x07\x64\x65sired\x18\x05 \x01(\x0e\x32\x1a.mcpfleet.v1.DesiredStatus\x12.\n\x0crestart_mode\x18\x06 \x01(\x0e\x32\x18.mcpfleet.v1.RestartMode\"~\n\x0b\x41ssignments\x12\x0f\n\x07\x62oot_id\x18\x01 \x01(\t\x12\x12\n\ngeneration\x18\x02 \x01(\x04\x12&\n\x05items\x18\x03 \x03(\x0b\x32\x17.mcpfleet.v1.Assignment\x12\"\n\x1aheartbeat_interval_seconds\x18\x04 \x01(\x01\"?\n\x0c\x43heckRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04pids\x18\x02 \x03(\x05\x12\r\n\x05ports\x18\x03 \x03(\x05\"(\n\nPortHolder\x12\x0c\n\x04port\x18\x01 \x01(\x05\x12\x0c\n\x04ours\x18\x02 \x01(\x08\"p\n\x0b\x43heckResult\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nalive_pids\x18\x02 \x03(\x05\x12*\n\tlistening\x18\x03 \x03(\x0b\x32\x17.mcpfleet.v1.PortHolder\x12\r\n\x05\x65rror\x18\x04 \x01(\t*g\n\rDesiredStatus\x12\x1e\n\x1a\x44\x45SIRED_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45SIRED_STATUS_RUNNING\x10\x01\x12\x1a\n\x16\x44\x45SIRED_STATUS_STOPPED\x10\x02*s\n\x0bRestartMode\x12\x1c\n\x18RESTART_MODE_UNSPECIFIED\x10\x00\x12\x17\n\x13RESTART_MODE_ALWAYS\x10\x01\x12\x16\n\x12RESTART_MODE_NEVER\x10\x02\x12\x15\n\x11RESTART_MODE_ONCE\x10\x03\x32U\n\x0c\x41gentService\x12\x45\n\x07\x43onnect\x12\x19.mcpfleet.v1.AgentMessage\x1a\x1b.mcpfleet.v1.ControlMessage(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17mcpfleet/v1/agent.proto\x12\x0bmcpfleet.v1\x1a\x18mcpfleet/v1/common.proto\"\xb7\x02\n\x0c\x41gentMessage\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12(\n\x05hello\x18\x02 \x01(\x0b\x32\x17.mcpfleet.v1.AgentHelloH\x00\x12\x31\n\x06status\x18\x03 \x01(\x0b\x32\x1f.mcpfleet.v1.WorkerStatusUpdateH\x00\x12+\n\theartbeat\x18\x04 \x01(\x0b\x32\x16.mcpfleet.v1.HeartbeatH\x00\x12*\n\x03\x61\x63k\x18\x05 \x01(\x0b\x32\x1b.mcpfleet.v1.AssignmentsAckH\x00\x12*\n\tlog_chunk\x18\x06 \x01(\x0b\x32\x15.mcpfleet.v1.LogChunkH\x00\x12\x30\n\x0c\x63heck_result\x18\x07 \x01(\x0b\x32\x18.mcpfleet.v1.CheckResultH\x00\x42\x06\n\x04\x62ody\"\x8f\x01\n\nAgentHello\x12\x0f\n\x07host_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x10\n\x08port_min\x18\x03 \x01(\x05\x12\x10\n\x08port_max\x18\x04 \x01(\x05\x12\x0f\n\x07version\x18\x05 \x01(\t\x12*\n\x07workers\x18\x06 \x03(\x0b\x32\x19.mcpfleet.v1.WorkerStatus\"?\n\x12WorkerStatusUpdate\x12)\n\x06worker\x18\x01 \x01(\x0b\x32\x19.mcpfleet.v1.WorkerStatus\"\x0b\n\tHeartbeat\"5\n\x0e\x41ssignmentsAck\x12\x0f\n\x07\x62oot_id\x18\x01 \x01(\t\x12\x12\n\ngeneration\x18\x02 \x01(\x04\"\x87\x02\n\x0e\x43ontrolMessage\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12/\n\x0b\x61ssignments\x18\x02 \x01(\x0b\x32\x18.mcpfleet.v1.AssignmentsH\x00\x12(\n\x04logs\x18\x03 \x01(\x0b\x32\x18.mcpfleet.v1.LogsRequestH\x00\x12,\n\nstatus_ack\x18\x04 \x01(\x0b\x32\x16.mcpfleet.v1.StatusAckH\x00\x12*\n\x05\x63heck\x18\x05 \x01(\x0b\x32\x19.mcpfleet.v1.CheckRequestH\x00\x12+\n\theartbeat\x18\x06 \x01(\x0b\x32\x16.mcpfleet.v1.HeartbeatH\x00\x42\x06\n\x04\x62ody\"\x18\n\tStatusAck\x12\x0b\n\x03seq\x18\x01 \x01(\x04\"h\n\x0bLogsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tworkspace\x18\x02 \x01(\t\x12\x12\n\ntail_lines\x18\x03 \x01(\x05\x12\x0e\n\x06\x66ollow\x18\x04 \x01(\x08\x12\x0e\n\x06\x63\x61ncel\x18\x05 \x01(\x08\"H\n\x08LogChunk\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\x0b\n\x03\x65of\x18\x03 \x01(\x08\x12\r\n\x05\x65rror\x18\x04 \x01(\t\"\xb7\x01\n\nAssignment\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x02 \x01(\t\x12\x16\n\x0e\x63onfig_version\x18\x03 \x01(\t\x12\x0c\n\x04port\x18\x04 \x01(\x05\x12+\n\x07\x64\x65sired\x18\x05 \x01(\x0e\x32\x1a.mcpfleet.v1.DesiredStatus\x12.\n\x0crestart_mode\x18\x06 \x01(\x0e\x32\x18.mcpfleet.v1.RestartMode\"~\n\x0b\x41ssignments\x12\x0f\n\x07\x62oot_id\x18\x01 \x01(\t\x12\x12\n\ngeneration\x18\x02 \x01(\x04\x12&\n\x05items\x18\x03 \x03(\x0b\x32\x17.mcpfleet.v1.Assignment\x12\"\n\x1aheartbeat_interval_seconds\x18\x04 \x01(\x01\"?\n\x0c\x43heckRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04pids\x18\x02 \x03(\x05\x12\r\n\x05ports\x18\x03 \x03(\x05\"(\n\nPortHolder\x12\x0c\n\x04port\x18\x01 \x01(\x05\x12\x0c\n\x04ours\x18\x02 \x01(\x08\"p\n\x0b\x43heckResult\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nalive_pids\x18\x02 \x03(\x05\x12*\n\tlistening\x18\x03 \x03(\x0b\x32\x17.mcpfleet.v1.PortHolder\x12\r\n\x05\x65rror\x18\x04 \x01(\t*g\n\rDesiredStatus\x12\x1e\n\x1a\x44\x45SIRED_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45SIRED_STATUS_RUNNING\x10\x01\x12\x1a\n\x16\x44\x45SIRED_STATUS_STOPPED\x10\x02*s\n\x0bRestartMode\x12\x1c\n\x18RESTART_MODE_UNSPECIFIED\x10\x00\x12\x17\n\x13RESTART_MODE_ALWAYS\x10\x01\x12\x16\n\x12RESTART_MODE_NEVER\x10\x02\x12\x15\n\x11RESTART_MODE_ONCE\x10\x03\x32U\n\x0c\x41gentService\x12\x45\n\x07\x43onnect\x12\x19.mcpfleet.v1.AgentMessage\x1a\x1b.mcpfleet.v1.ControlMessage(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mcpfleet.v1.agent_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DESIREDSTATUS']._serialized_start=1621
-  _globals['_DESIREDSTATUS']._serialized_end=1724
-  _globals['_RESTARTMODE']._serialized_start=1726
-  _globals['_RESTARTMODE']._serialized_end=1841
+  _globals['_DESIREDSTATUS']._serialized_start=1666
+  _globals['_DESIREDSTATUS']._serialized_end=1769
+  _globals['_RESTARTMODE']._serialized_start=1771
+  _globals['_RESTARTMODE']._serialized_end=1886
   _globals['_AGENTMESSAGE']._serialized_start=67
   _globals['_AGENTMESSAGE']._serialized_end=378
   _globals['_AGENTHELLO']._serialized_start=381
@@ -47,23 +47,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ASSIGNMENTSACK']._serialized_start=604
   _globals['_ASSIGNMENTSACK']._serialized_end=657
   _globals['_CONTROLMESSAGE']._serialized_start=660
-  _globals['_CONTROLMESSAGE']._serialized_end=878
-  _globals['_STATUSACK']._serialized_start=880
-  _globals['_STATUSACK']._serialized_end=904
-  _globals['_LOGSREQUEST']._serialized_start=906
-  _globals['_LOGSREQUEST']._serialized_end=1010
-  _globals['_LOGCHUNK']._serialized_start=1012
-  _globals['_LOGCHUNK']._serialized_end=1084
-  _globals['_ASSIGNMENT']._serialized_start=1087
-  _globals['_ASSIGNMENT']._serialized_end=1270
-  _globals['_ASSIGNMENTS']._serialized_start=1272
-  _globals['_ASSIGNMENTS']._serialized_end=1398
-  _globals['_CHECKREQUEST']._serialized_start=1400
-  _globals['_CHECKREQUEST']._serialized_end=1463
-  _globals['_PORTHOLDER']._serialized_start=1465
-  _globals['_PORTHOLDER']._serialized_end=1505
-  _globals['_CHECKRESULT']._serialized_start=1507
-  _globals['_CHECKRESULT']._serialized_end=1619
-  _globals['_AGENTSERVICE']._serialized_start=1843
-  _globals['_AGENTSERVICE']._serialized_end=1928
+  _globals['_CONTROLMESSAGE']._serialized_end=923
+  _globals['_STATUSACK']._serialized_start=925
+  _globals['_STATUSACK']._serialized_end=949
+  _globals['_LOGSREQUEST']._serialized_start=951
+  _globals['_LOGSREQUEST']._serialized_end=1055
+  _globals['_LOGCHUNK']._serialized_start=1057
+  _globals['_LOGCHUNK']._serialized_end=1129
+  _globals['_ASSIGNMENT']._serialized_start=1132
+  _globals['_ASSIGNMENT']._serialized_end=1315
+  _globals['_ASSIGNMENTS']._serialized_start=1317
+  _globals['_ASSIGNMENTS']._serialized_end=1443
+  _globals['_CHECKREQUEST']._serialized_start=1445
+  _globals['_CHECKREQUEST']._serialized_end=1508
+  _globals['_PORTHOLDER']._serialized_start=1510
+  _globals['_PORTHOLDER']._serialized_end=1550
+  _globals['_CHECKRESULT']._serialized_start=1552
+  _globals['_CHECKRESULT']._serialized_end=1664
+  _globals['_AGENTSERVICE']._serialized_start=1888
+  _globals['_AGENTSERVICE']._serialized_end=1973
 # @@protoc_insertion_point(module_scope)

@@ -81,18 +81,20 @@ class AssignmentsAck(_message.Message):
     def __init__(self, boot_id: _Optional[str] = ..., generation: _Optional[int] = ...) -> None: ...
 
 class ControlMessage(_message.Message):
-    __slots__ = ("seq", "assignments", "logs", "status_ack", "check")
+    __slots__ = ("seq", "assignments", "logs", "status_ack", "check", "heartbeat")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
     LOGS_FIELD_NUMBER: _ClassVar[int]
     STATUS_ACK_FIELD_NUMBER: _ClassVar[int]
     CHECK_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     seq: int
     assignments: Assignments
     logs: LogsRequest
     status_ack: StatusAck
     check: CheckRequest
-    def __init__(self, seq: _Optional[int] = ..., assignments: _Optional[_Union[Assignments, _Mapping]] = ..., logs: _Optional[_Union[LogsRequest, _Mapping]] = ..., status_ack: _Optional[_Union[StatusAck, _Mapping]] = ..., check: _Optional[_Union[CheckRequest, _Mapping]] = ...) -> None: ...
+    heartbeat: Heartbeat
+    def __init__(self, seq: _Optional[int] = ..., assignments: _Optional[_Union[Assignments, _Mapping]] = ..., logs: _Optional[_Union[LogsRequest, _Mapping]] = ..., status_ack: _Optional[_Union[StatusAck, _Mapping]] = ..., check: _Optional[_Union[CheckRequest, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ...) -> None: ...
 
 class StatusAck(_message.Message):
     __slots__ = ("seq",)

@@ -30,7 +30,10 @@ class AgentServiceStub:
     Every message carries a `seq` growing by one per sender within one stream. The control plane
     acknowledges each worker status by seq (`status_ack`); the agent resends the latest state of
     a workspace whose status stays unacknowledged (coalesced: latest value per workspace wins), and
-    sends a full snapshot (hello) on every (re)connect. Log requests ride the same stream: the
+    sends a full snapshot (hello) on every (re)connect. Each agent heartbeat is answered with one;
+    an agent that hears nothing for 3 heartbeat intervals drops the stream and reconnects (a hung
+    control plane keeps its TCP connection open, so this does not wait for TCP or keepalive).
+    Log requests ride the same stream: the
     control plane asks (`logs`), the agent answers with `log_chunk`s of that request id.
     """
 
@@ -52,7 +55,10 @@ class AgentServiceServicer:
     Every message carries a `seq` growing by one per sender within one stream. The control plane
     acknowledges each worker status by seq (`status_ack`); the agent resends the latest state of
     a workspace whose status stays unacknowledged (coalesced: latest value per workspace wins), and
-    sends a full snapshot (hello) on every (re)connect. Log requests ride the same stream: the
+    sends a full snapshot (hello) on every (re)connect. Each agent heartbeat is answered with one;
+    an agent that hears nothing for 3 heartbeat intervals drops the stream and reconnects (a hung
+    control plane keeps its TCP connection open, so this does not wait for TCP or keepalive).
+    Log requests ride the same stream: the
     control plane asks (`logs`), the agent answers with `log_chunk`s of that request id.
     """
 
@@ -83,7 +89,10 @@ class AgentService:
     Every message carries a `seq` growing by one per sender within one stream. The control plane
     acknowledges each worker status by seq (`status_ack`); the agent resends the latest state of
     a workspace whose status stays unacknowledged (coalesced: latest value per workspace wins), and
-    sends a full snapshot (hello) on every (re)connect. Log requests ride the same stream: the
+    sends a full snapshot (hello) on every (re)connect. Each agent heartbeat is answered with one;
+    an agent that hears nothing for 3 heartbeat intervals drops the stream and reconnects (a hung
+    control plane keeps its TCP connection open, so this does not wait for TCP or keepalive).
+    Log requests ride the same stream: the
     control plane asks (`logs`), the agent answers with `log_chunk`s of that request id.
     """
 

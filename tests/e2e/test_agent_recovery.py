@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -90,3 +92,37 @@ def test_agent_kill_9_readopts_workers_and_leaves_unrelated_processes_alone(flee
     finally:
         stranger.kill()
         stranger.wait()
+
+
+def test_dead_control_plane_stream_noticed_within_20_s(fleet: Fleet) -> None:
+    """A control plane that hangs (SIGSTOP: its TCP connection stays open) is noticed by gRPC
+    keepalive, not by waiting forever."""
+    fleet.wait_for("demo")
+    cp = fleet.services[0]
+    marker = len(log_text(fleet))
+    stopped = time.time()
+    os.kill(cp.proc.pid, signal.SIGSTOP)
+    try:
+        deadline = time.monotonic() + 30
+        while "control plane link to" not in log_text(fleet)[marker:]:
+            assert time.monotonic() < deadline, "the agent never noticed the hung control plane"
+            time.sleep(0.2)
+        noticed = time.time() - stopped
+    finally:
+        os.kill(cp.proc.pid, signal.SIGCONT)
+    print(f"hung control plane noticed by the agent after {noticed:.1f} s")
+    assert noticed < 20
+
+
+def test_agent_restarts_crashed_workers_while_the_control_plane_is_away(fleet: Fleet) -> None:
+    before = fleet.wait_for("demo")
+    fleet.services[0].stop(sig=9)
+    marker = len(log_text(fleet))
+    os.kill(before["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while "worker demo: start ended" not in log_text(fleet)[marker:]:
+        assert time.monotonic() < deadline, log_text(fleet)[marker:]
+        time.sleep(0.2)
+    fleet.services[0] = fleet.start_control_plane(fleet.grpc)
+    after = fleet.wait_for("demo", pid_not=before["pid"], timeout=30)
+    assert after["port"] == before["port"] and after["restartCount"] == before["restartCount"] + 1
