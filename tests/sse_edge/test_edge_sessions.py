@@ -270,3 +270,27 @@ async def test_two_edges_stream_on_a_posts_to_b(worker: Worker) -> None:
             assert (await client.post(b.url + forged, json=INIT)).status_code == 404
             other_ws = path.replace("/workspaces/ws/", "/workspaces/other/")
             assert (await client.post(b.url + other_ws, json=INIT)).status_code == 404
+
+
+async def test_client_that_does_not_read_is_disconnected_with_a_reason(worker: Worker) -> None:
+    """A legacy-SSE client that stops reading: its queue (4 messages here) fills once the socket
+    buffers do, and the edge ends the session with a reason instead of growing memory."""
+    async with running_edge(FakeResolver(routes(worker.port)), options=EdgeOptions(queue_messages=4)) as e, \
+            raw_sse(e.url + "/workspaces/ws/sse") as (_, events), httpx.AsyncClient(timeout=10) as client:
+        endpoint = e.url + await first_endpoint(events)
+        await client.post(endpoint, json=INIT)
+        session = e.state.sessions.sessions()[0].handle
+        big = rpc("tools/call", {"name": "big", "arguments": {"kib": 256}}, id=None)
+        with trio.fail_after(30):
+            i = 0
+            while not session.closed.is_set():  # nobody reads `events` meanwhile
+                i += 1
+                posted = await client.post(endpoint, json={**big, "id": i})
+                if posted.status_code == 404:
+                    break
+        assert session.close_reason == "client too slow: event queue full"
+        await wait_until(lambda: len(e.state.sessions) == 0, 5, "session freed")
+        with trio.fail_after(10):  # the stream ends (after what was already sent)
+            async for _ in events:
+                pass
+        print(f"disconnected after {i} calls of 256 KiB")
