@@ -17,9 +17,12 @@ from control_plane.config_watcher import ConfigWatcher
 from control_plane.coordinator import Coordinator
 from control_plane.git_history import AUTHOR_EMAIL, AUTHOR_NAME, GitHistory
 from control_plane.state import FleetState
+from control_plane.workspace_control import WorkspaceControl
 from control_plane.workspace_ops import WorkspaceOps
 from control_plane.workspace_waits import OpsTimers
 from mcpfleet.errors import FailedPrecondition, InvalidArgument, NotFound
+from mcpfleet.lifecycle import Health, Status
+from mcpfleet.model import AgentHello, Desired, ProcessError, WorkerState
 from mcpfleet.workspace import content_version
 
 
@@ -167,3 +170,74 @@ async def test_a_workspaces_dir_inside_another_repository_gets_its_own(tmp_path:
     result = await ops.apply("a", ws("three"), wait=True)
     assert result.outcome == "failed" and "git" in result.reason
     assert git(tmp_path, "log", "--format=%s").split("\n")[0] == "outer"
+
+
+class FakeAgent:
+    """Plays host h1's agent: runs every assigned version except those whose description is
+    "broken", which stay `starting` with an exit error (what a missing command looks like)."""
+
+    def __init__(self, ops: WorkspaceOps) -> None:
+        self.ops = ops
+        ops.coordinator.attach_agent(AgentHello("h1", "127.0.0.1", 40000, 40009, "t", ()))
+
+    async def run(self) -> None:
+        c = self.ops.coordinator
+        while True:
+            for a in c.state.sent.get("h1", ()):
+                broken = json.loads(a.config_json).get("description") == "broken"
+                current = c.state.workers.get(("h1", a.workspace))
+                if a.desired != Desired.RUNNING:
+                    new = WorkerState(a.workspace, a.port, Status.STOPPED, config_version=a.config_version)
+                elif broken:
+                    new = WorkerState(a.workspace, a.port, Status.STARTING, config_version=a.config_version,
+                                      error_history=(ProcessError(0.0, "exit", "worker exited with code 1", 1),))
+                else:
+                    new = WorkerState(a.workspace, a.port, Status.RUNNING, pid=1, health=Health.HEALTHY,
+                                      config_version=a.config_version)
+                if current != new:
+                    c.worker_reported("h1", new)
+            await trio.sleep(0.02)
+
+
+async def test_a_file_edit_that_fails_to_start_keeps_the_last_good_version_and_the_file(
+        tmp_path: Path, nursery: trio.Nursery) -> None:
+    d = tmp_path / "workspaces"
+    d.mkdir()
+    (d / "a.json").write_bytes(ws("good"))
+    ops = await start(d, nursery)
+    nursery.start_soon(FakeAgent(ops).run)
+    (d / "a.json").write_bytes(ws("broken"))
+    ops.request_sync(["a"])
+    with trio.fail_after(5):
+        while "failed to start" not in ops.state.configs["a"].error:
+            await trio.sleep(0.05)
+    entry = ops.state.configs["a"]
+    assert entry.version == content_version(ws("good")) and entry.raw == ws("good").decode()
+    assert "startup grace (2 s): status starting, health unhealthy; last error: exit: worker exited" in entry.error
+    assert (d / "a.json").read_bytes() == ws("broken")  # a file edit is never overwritten
+    top = (await ops.history.log("a"))[0].subject
+    assert top == (f"a: version {content_version(ws('broken'))} by watcher failed to start; "
+                   f"restored version {content_version(ws('good'))}")
+    assert [i.config_version for i in ops.state.sent["h1"]] == [content_version(ws("good"))]
+    ops.request_sync(["a"])  # re-reading the same rejected file does not try it again
+    await trio.sleep(0.2)
+    assert ops.state.configs["a"].version == content_version(ws("good"))
+
+
+async def test_apply_waits_for_the_new_version_and_restart_stops_then_starts(tmp_path: Path,
+                                                                            nursery: trio.Nursery) -> None:
+    d = tmp_path / "workspaces"
+    d.mkdir()
+    (d / "a.json").write_bytes(ws("good"))
+    ops = await start(d, nursery)
+    nursery.start_soon(FakeAgent(ops).run)
+    control = WorkspaceControl(ops, tmp_path / "desired.json")
+    result = await ops.apply("a", ws("better"), wait=True)
+    assert result.outcome == "applied" and result.finished_at >= result.started_at
+    assert (await control.stop("a", wait=True)).worker.status == Status.STOPPED  # type: ignore[union-attr]
+    assert json.loads((tmp_path / "desired.json").read_text())["stopped"] == ["a"]
+    view = await control.start("a", wait=True)
+    assert view.worker is not None and view.worker.status == Status.RUNNING
+    assert (await control.restart("a", wait=True)).worker.status == Status.RUNNING  # type: ignore[union-attr]
+    failed = await ops.apply("a", ws("broken"), wait=True)
+    assert failed.outcome == "rolled-back" and (d / "a.json").read_bytes() == ws("better")
