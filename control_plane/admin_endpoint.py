@@ -8,7 +8,7 @@ from control_plane.edges_endpoint import EdgeRpcs
 from control_plane.state import WorkspaceView
 from control_plane.state_endpoint import StateRpcs
 from control_plane.workspace_endpoint import WorkspaceRpcs
-from mcpfleet.convert import ts_to_pb, worker_to_pb
+from mcpfleet.convert import enum_to_pb, ts_to_pb, worker_to_pb
 from mcpfleet.rpc import CallContext, ServiceBinding
 from mcpfleet.v1 import admin_pb2, admin_pb2_grpc
 
@@ -25,6 +25,7 @@ def summary_to_pb(v: WorkspaceView) -> admin_pb2.WorkspaceSummary:
         host=v.host or "",
         port=v.port or 0,
         worker=worker_to_pb(v.worker) if v.worker else None,
+        breaker=enum_to_pb("BREAKER_STATE", v.breaker),
     )
 
 

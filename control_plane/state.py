@@ -59,6 +59,7 @@ class WorkspaceView:
     port: int | None
     pending_reason: str
     worker: WorkerState | None
+    breaker: str = "closed"  # closed | open | half-open (from the restart mode the breaker set)
 
 
 @dataclass
@@ -270,6 +271,8 @@ class FleetState:
             port=self.ports.port_of(host, name) if host else None,
             pending_reason=self.pending.get(name, "" if host else "not placed"),
             worker=self.workers.get((host, name)) if host else None,
+            breaker={RestartMode.NEVER: "open", RestartMode.ONCE: "half-open"}.get(
+                self.restart_modes.get(name, RestartMode.ALWAYS), "closed"),
         )
 
     def views(self) -> list[WorkspaceView]:

@@ -47,6 +47,7 @@ def summary_to_dict(s: admin_pb2.WorkspaceSummary) -> dict[str, Any]:
         "pid": (w.pid or None) if w else None,
         "restartCount": w.restart_count if w else 0,
         "startTime": ts_from_pb(w, "start_time") if w else None,
+        "breaker": _enum(common_pb2.BreakerState, "BREAKER_STATE", s.breaker) or "closed",
     }
 
 

@@ -38,6 +38,8 @@ def workspace_row(w: dict[str, Any]) -> list[str]:
         status = "config rejected" if status == "unknown" else f"{status} (config rejected)"
     elif w["placement"] == "pending":
         status = f"pending: {w['placementReason']}"
+    if w.get("breaker", "closed") != "closed":
+        status = f"{status} (breaker {w['breaker']})"
     running = w["status"] in ("running", "starting")
     return [w["name"], status, w["health"] or "-", w["host"] or "-", str(w["port"] or "-"),
             str(w["pid"] or "-"), str(w["restartCount"]),

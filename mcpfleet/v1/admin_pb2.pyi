@@ -63,7 +63,7 @@ class ListWorkspacesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class WorkspaceSummary(_message.Message):
-    __slots__ = ("name", "config", "config_error", "version", "last_modified", "placement", "placement_reason", "host", "port", "worker")
+    __slots__ = ("name", "config", "config_error", "version", "last_modified", "placement", "placement_reason", "host", "port", "worker", "breaker")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     CONFIG_ERROR_FIELD_NUMBER: _ClassVar[int]
@@ -74,6 +74,7 @@ class WorkspaceSummary(_message.Message):
     HOST_FIELD_NUMBER: _ClassVar[int]
     PORT_FIELD_NUMBER: _ClassVar[int]
     WORKER_FIELD_NUMBER: _ClassVar[int]
+    BREAKER_FIELD_NUMBER: _ClassVar[int]
     name: str
     config: ConfigState
     config_error: str
@@ -84,7 +85,8 @@ class WorkspaceSummary(_message.Message):
     host: str
     port: int
     worker: _common_pb2.WorkerStatus
-    def __init__(self, name: _Optional[str] = ..., config: _Optional[_Union[ConfigState, str]] = ..., config_error: _Optional[str] = ..., version: _Optional[str] = ..., last_modified: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., placement: _Optional[_Union[PlacementState, str]] = ..., placement_reason: _Optional[str] = ..., host: _Optional[str] = ..., port: _Optional[int] = ..., worker: _Optional[_Union[_common_pb2.WorkerStatus, _Mapping]] = ...) -> None: ...
+    breaker: _common_pb2.BreakerState
+    def __init__(self, name: _Optional[str] = ..., config: _Optional[_Union[ConfigState, str]] = ..., config_error: _Optional[str] = ..., version: _Optional[str] = ..., last_modified: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., placement: _Optional[_Union[PlacementState, str]] = ..., placement_reason: _Optional[str] = ..., host: _Optional[str] = ..., port: _Optional[int] = ..., worker: _Optional[_Union[_common_pb2.WorkerStatus, _Mapping]] = ..., breaker: _Optional[_Union[_common_pb2.BreakerState, str]] = ...) -> None: ...
 
 class ListWorkspacesResponse(_message.Message):
     __slots__ = ("workspaces",)

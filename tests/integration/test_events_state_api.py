@@ -87,6 +87,10 @@ async def test_breakers_and_state_rpcs(tmp_path) -> None:  # type: ignore[no-unt
         (b,) = [b for b in await admin_link.list_breakers(target) if b["component"] == "workspace/demo"]
         assert (b["state"], b["failureCount"], b["healthStatus"]) == ("open", 5, "unhealthy")
         assert b["nextRetry"] and b["recentErrors"][-1].endswith("exit: code 1")
+        (row,) = await admin_link.list_workspaces(target)
+        assert row["breaker"] == "open"
+        from mcpfleet.cli.output import workspace_row
+        assert workspace_row(row)[1].endswith("(breaker open)")
         doc = await admin_link.get_state(target, "workspace")
         assert doc["workspaces"]["demo"]["breaker"] == "open"
         assert doc["workspaces"]["demo"]["restartMode"] == "never"
