@@ -76,9 +76,15 @@ class BreakerBoard:
         b = self.get(agent_component(host))
         return [b.component] if b.failure(now, "stream", reason) else []
 
-    def tick(self, now: float) -> list[str]:
-        """Advance every breaker's clock."""
-        return [b.component for b in list(self.breakers.values()) if b.tick(now)]
+    def tick(self, now: float, agents_up: frozenset[str] | set[str] = frozenset()) -> list[str]:
+        """Advance every breaker's clock. `agents_up`: hosts whose stream is connected now (a
+        half-open agent-link breaker closes after they stay so for its stable period)."""
+        changed = [b.component for b in list(self.breakers.values()) if b.tick(now)]
+        for host in agents_up:
+            b = self.breakers.get(agent_component(host))
+            if b is not None and b.state == BreakerState.HALF_OPEN and b.healthy_since is None:
+                b.healthy(now)  # the stable period starts now
+        return changed
 
     def reset(self, component: str) -> tuple[Breaker, bool]:
         """Operator reset; raises KeyError for an unknown component."""

@@ -219,7 +219,8 @@ class Coordinator:
         task_status.started()
         while True:
             await trio.sleep(tick_seconds)
-            self.apply_breakers(self.breakers.tick(self.clock()))
+            up = {h for h, a in self.state.agents.items() if a.connected}
+            self.apply_breakers(self.breakers.tick(self.clock(), up))
 
     def reconcile(self) -> None:
         """Recompute placement and ports; persist ports if they changed; push changed sets."""

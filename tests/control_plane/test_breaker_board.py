@@ -106,5 +106,9 @@ def test_agent_link_breaker_keeps_new_workspaces_off_that_agent(tmp_path) -> Non
     assert coord.state.placements == {"old": "h1"}
     assert coord.state.pending == {"new": "host h1: agent link breaker open"}
     clock.now += 30
-    coord.apply_breakers(coord.breakers.tick(clock.now))  # half-open: new placements allowed again
+    coord.apply_breakers(coord.breakers.tick(clock.now, {"h1"}))  # half-open: new placements allowed again
     assert coord.state.placements == {"old": "h1", "new": "h1"}
+    assert coord.breakers.state_of("agent/h1") == "half-open"
+    clock.now += 10  # connected for the stable period: closed
+    coord.apply_breakers(coord.breakers.tick(clock.now, {"h1"}))
+    assert coord.breakers.state_of("agent/h1") == "closed"
