@@ -158,6 +158,11 @@ class EventBus:
         self.recent: deque[Event] = deque(maxlen=history)
         self._posted_send, self._posted_receive = trio.open_memory_channel[Event](10_000)
 
+    @property
+    def last_seq(self) -> int:
+        """The seq of the newest event (= events emitted so far in this boot)."""
+        return self._seq
+
     def on(self, event_type: EventType | str, handler: Handler) -> Callable[[], None]:
         """Register an in-process handler for one type; returns a function that unregisters it."""
         handlers = self._handlers.setdefault(str(event_type), [])

@@ -75,7 +75,7 @@ class FleetCollector(Collector):
         yield ports
         yield memory
         events = CounterMetricFamily("mcpfleet_events", "Events emitted on the control plane's bus")
-        events.add_metric([], self.coordinator.bus._seq)
+        events.add_metric([], self.coordinator.bus.last_seq)
         yield events
 
 
