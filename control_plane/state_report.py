@@ -42,6 +42,7 @@ def process_json(w: WorkerState) -> dict[str, Any]:
         "startTime": rfc3339(w.start_time), "lastHealthCheck": rfc3339(w.last_health_check),
         "restartCount": w.restart_count, "configVersion": w.config_version or None,
         "rssMiB": round(w.rss_mib, 1), "cpuPercent": round(w.cpu_percent, 1),
+        "processCount": w.process_count, "healthReason": w.health_reason or None,
         "errorHistory": [{"time": rfc3339(e.time), "reason": e.reason, "message": e.message,
                           "exitCode": e.exit_code} for e in w.error_history],
     }

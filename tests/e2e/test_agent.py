@@ -203,3 +203,29 @@ def test_memory_limit_exceeded_restarts_with_reason_oom(fleet: Fleet, tmp_path: 
         print(f"oom: seen {seen - started:.1f} s after apply")
     finally:
         fleet.mcpfleet("workspaces", "delete", "hog", timeout=60)
+
+
+def test_one_failing_server_is_that_servers_failure_and_health_degraded(fleet: Fleet, tmp_path: Path) -> None:
+    spec = tmp_path / "half.json"
+    spec.write_text(json.dumps({"mcpServers": {
+        "alpha": {"command": sys.executable, "args": [ECHO]},
+        "gone": {"command": "/nonexistent/mcp-server-that-is-not-there"}}}))
+    assert fleet.mcpfleet("workspaces", "apply", "-f", str(spec), timeout=60).returncode == 0
+    try:
+        row = fleet.wait_for("half", timeout=60)
+        deadline = time.monotonic() + 30
+        while True:
+            out = fleet.mcpfleet("-o", "json", "state", "show", "workspace")
+            assert out.returncode == 0, out.stderr
+            proc = json.loads(out.stdout)["workspaces"]["half"]["process"]
+            if proc["health"] == "degraded" and proc["healthReason"]:
+                break
+            assert time.monotonic() < deadline, proc
+            time.sleep(0.5)
+        print(f"degraded: {proc['healthReason']}; usage {proc['rssMiB']} MiB, "
+              f"{proc['cpuPercent']} % CPU, {proc['processCount']} processes")
+        assert "'gone'" in proc["healthReason"] and "alpha" not in proc["healthReason"]
+        assert proc["status"] == "running" and proc["processCount"] >= 2 and proc["rssMiB"] > 20
+        assert row["restartCount"] == 0
+    finally:
+        fleet.mcpfleet("workspaces", "delete", "half", timeout=60)
