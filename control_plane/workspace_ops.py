@@ -277,7 +277,19 @@ class WorkspaceOps:
         self.coordinator.load_configs([new])
         self.emit_config_changed(name, status="valid", version=new.version, previous=prev_version, by=by)
         log.info("workspace %s: version %s by %s", name, new.version, by)
-        ok, reason = await self.verify(name, new.version)
+        try:
+            ok, reason = await self.verify(name, new.version)
+        except trio.Cancelled:
+            # Shutting down mid-change: an unconfirmed apply is undone on disk, so the next start
+            # runs the last accepted version (git holds accepted versions only).
+            if restore_file:
+                if previous is not None and previous.raw is not None:
+                    write_atomic(self.path(name), previous.raw.encode())
+                else:
+                    self.path(name).unlink(missing_ok=True)
+                log.warning("workspace %s: shutting down before version %s was confirmed; its file "
+                            "is back to the last accepted version", name, new.version)
+            raise
         if ok:
             rev = await self.history.commit_file(name, f"{name}: version {new.version} by {by}")
             return ApplyResult(name, "applied", new.version, prev_version, "", rev or "", 0.0, 0.0)

@@ -208,7 +208,7 @@ async def test_a_file_edit_that_fails_to_start_keeps_the_last_good_version_and_t
     nursery.start_soon(FakeAgent(ops).run)
     (d / "a.json").write_bytes(ws("broken"))
     ops.request_sync(["a"])
-    with trio.fail_after(5):
+    with trio.fail_after(10):
         while "failed to start" not in ops.state.configs["a"].error:
             await trio.sleep(0.05)
     entry = ops.state.configs["a"]
@@ -241,3 +241,18 @@ async def test_apply_waits_for_the_new_version_and_restart_stops_then_starts(tmp
     assert (await control.restart("a", wait=True)).worker.status == Status.RUNNING  # type: ignore[union-attr]
     failed = await ops.apply("a", ws("broken"), wait=True)
     assert failed.outcome == "rolled-back" and (d / "a.json").read_bytes() == ws("better")
+
+
+async def test_shutting_down_mid_apply_puts_the_last_accepted_file_back(tmp_path: Path) -> None:
+    d = tmp_path / "workspaces"
+    d.mkdir()
+    (d / "a.json").write_bytes(ws("good"))
+    async with trio.open_nursery() as n:
+        ops = await start(d, n)
+        n.start_soon(FakeAgent(ops).run)
+        assert (await ops.apply("a", ws("broken"), wait=False)).outcome == "accepted"
+        assert (await ops.apply("b", ws("broken"), wait=False)).outcome == "accepted"
+        assert (d / "a.json").read_bytes() == ws("broken")
+        n.cancel_scope.cancel()  # what the control plane's shutdown does
+    assert (d / "a.json").read_bytes() == ws("good")
+    assert not (d / "b.json").exists()
