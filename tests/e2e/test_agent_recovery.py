@@ -126,3 +126,19 @@ def test_agent_restarts_crashed_workers_while_the_control_plane_is_away(fleet: F
     fleet.services[0] = fleet.start_control_plane(fleet.grpc)
     after = fleet.wait_for("demo", pid_not=before["pid"], timeout=30)
     assert after["port"] == before["port"] and after["restartCount"] == before["restartCount"] + 1
+
+
+def test_agent_sigterm_with_on_exit_keep_leaves_workers_for_the_next_agent(fleet: Fleet) -> None:
+    i = next(i for i, s in enumerate(fleet.services) if s.name == "supervisor_agent")
+    fleet.services[i].stop()  # the harness's agents run with on_exit = stop ...
+    fleet.services[i] = fleet.start_agent(fleet.host_id, fleet.port_range, "--on-exit", "keep")
+    before = fleet.wait_for("demo")  # ... so this one started it anew
+    worker = psutil.Process(before["pid"])
+    assert fleet.services[i].stop() == 0  # SIGTERM: a clean exit that keeps its workers
+    time.sleep(1)
+    assert alive([worker])
+    assert "leaving 1 workers running (on_exit = keep)" in log_text(fleet)
+    fleet.services[i] = fleet.start_agent(fleet.host_id, fleet.port_range)
+    time.sleep(2)
+    after = fleet.wait_for("demo")
+    assert (after["pid"], after["restartCount"]) == (before["pid"], before["restartCount"])
