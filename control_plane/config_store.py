@@ -1,9 +1,10 @@
-"""Workspace files on disk -> ConfigEntry (I/O).
+"""Workspace files on disk -> ConfigEntry (I/O helpers of WorkspaceOps and the watcher).
 
 One `<name>.json` per workspace in the workspaces directory; hidden files, editor swap/backup
 files and names that break the workspace name rule are ignored (the latter with a warning).
-A file that fails to parse or validate becomes an entry with `error` set and no config, so it is
-reported in `workspaces list` without stopping the others.
+What to do with a file that does not validate (keep the last accepted version, show the reason)
+is WorkspaceOps' business; `accepted_entry` only raises InvalidArgument with file, line/field and
+reason.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import logging
 from pathlib import Path
 
 from control_plane.state import ConfigEntry
-from mcpfleet.errors import InvalidArgument
 from mcpfleet.workspace import NAME_RE, content_version, parse_workspace
 
 log = logging.getLogger(__name__)
@@ -64,27 +64,3 @@ def workspace_files(directory: Path) -> dict[str, Path]:
             continue
         found[path.stem] = path
     return found
-
-
-def load_entry(name: str, path: Path) -> ConfigEntry:
-    """Read and validate one file. A rejected file gives an entry with `error` (path, line or
-    field, reason) and is logged; I/O errors are reported the same way."""
-    try:
-        raw = path.read_bytes()
-        stat = path.stat()
-        config = parse_workspace(raw, source=str(path))
-    except (OSError, InvalidArgument) as err:
-        log.error("workspace %s rejected: %s", name, err)
-        return ConfigEntry(name, None, None, "", None, error=str(err))
-    return ConfigEntry(
-        name=name,
-        config=config,
-        raw=raw.decode("utf-8"),
-        version=content_version(raw),
-        last_modified=stat.st_mtime,
-    )
-
-
-def load_directory(directory: Path) -> list[ConfigEntry]:
-    """Every workspace in `directory`, accepted or rejected."""
-    return [load_entry(name, path) for name, path in workspace_files(directory).items()]
