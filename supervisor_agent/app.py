@@ -41,7 +41,8 @@ async def serve(settings: AgentSettings, shutdown: trio.Event) -> None:
             log.info("found %d workers in the state file", restored)
         link = ControlPlaneLink(bridge, settings.control_plane, pool, settings.host_id,
                                 settings.address, settings.port_min, settings.port_max,
-                                reconnect_max=settings.reconnect_max)
+                                reconnect_max=settings.reconnect_max,
+                                resend_after=settings.status_resend)
         nursery.start_soon(link.run)
         print_ready("supervisor_agent", {"control_plane": settings.control_plane},
                     hostId=settings.host_id)

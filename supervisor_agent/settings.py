@@ -53,6 +53,8 @@ class AgentSettings(BaseModel):
     log_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="worker log size that "
                                "triggers a copy-truncate rotation")
     reconnect_max: float = Field(10.0, gt=0, description="longest delay between reconnects")
+    status_resend: float = Field(10.0, gt=0, description="seconds a worker status may stay "
+                                 "unacknowledged before its latest value is sent again")
     log_level: str = Field("INFO", description="log level")
 
     def timers(self) -> Timers:
