@@ -14,6 +14,12 @@ from rich.table import Table
 from mcpfleet.cli import output
 from mcpfleet.cli.admin_link import AdminTarget, list_breakers, reset_breaker
 
+
+def plain_table(*headers: str) -> Table:
+    """A borderless table with bold headers (fits narrow terminals)."""
+    return Table(*headers, box=None, header_style="bold")
+
+
 STYLE = {"closed": "green", "open": "red", "half-open": "yellow"}
 
 
@@ -28,7 +34,7 @@ def register(sub: Any) -> None:
 
 
 def _table(rows: list[dict[str, Any]]) -> None:
-    table = Table("COMPONENT", "STATE", "FAILURES", "OPENS", "LAST FAILURE", "NEXT RETRY", "HEALTH")
+    table = plain_table("COMPONENT", "STATE", "FAILURES", "OPENS", "LAST FAILURE", "NEXT RETRY", "HEALTH")
     for b in rows:
         table.add_row(b["component"], f"[{STYLE.get(b['state'], 'white')}]{b['state']}[/]", str(b["failureCount"]),
                       str(b["openCount"]), b["lastFailure"] or "-", b["nextRetry"] or "-", b["healthStatus"])
