@@ -30,6 +30,7 @@ from sse_edge.posts import PublicASGI
 from sse_edge.routes import ON_CLOSE_KEY, register_routes
 from sse_edge.routing_table import Resolver
 from sse_edge.settings import EdgeSettings
+from sse_edge.streams import mcp_get, sse_get
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def create_app(
     async def _stop_edge() -> None:
         await edge.aclose()
 
-    app.asgi_app = _EdgeASGI(PublicASGI(edge, app.asgi_app))  # type: ignore[method-assign]
+    app.asgi_app = _EdgeASGI(PublicASGI(edge, app.asgi_app, {"sse": sse_get, "mcp": mcp_get}))  # type: ignore[method-assign]
     return app
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -42,6 +43,9 @@ from sse_edge.sessions import owner_of
 from sse_edge.upstream import UpstreamError
 
 log = logging.getLogger(__name__)
+
+StreamHandler = Callable[[Edge, Any, Any, Any, str], Awaitable[None]]
+"""`await handler(edge, scope, receive, send, workspace)` for a GET stream route."""
 
 _PATH_RE = re.compile(r"^/workspaces/([^/]+)/(messages|mcp|sse)$")
 _JSON = [(b"content-type", b"application/json")]
@@ -156,9 +160,10 @@ async def resolve_route(edge: Edge, workspace: str) -> Route:
 class PublicASGI:
     """ASGI app in front of the Quart app (`inner`): checks, then the hot routes, else `inner`."""
 
-    def __init__(self, edge: Edge, inner: Any) -> None:
+    def __init__(self, edge: Edge, inner: Any, streams: dict[str, StreamHandler] | None = None) -> None:
         self.edge = edge
         self.inner = inner
+        self.streams = streams or {}  # "sse" / "mcp" -> GET handler (sse_edge.streams)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -193,6 +198,8 @@ class PublicASGI:
             await self._mcp_post(scope, receive, send, workspace)
         elif kind == "mcp" and method == "DELETE":
             await self._mcp_delete(scope, send, workspace)
+        elif method == "GET" and kind in self.streams:
+            await self.streams[kind](self.edge, scope, receive, send, workspace)
         else:
             await self.inner(scope, receive, send)
 

@@ -168,7 +168,10 @@ async def test_guessed_or_cross_workspace_session_ids_are_404(edge: RunningEdge)
         sid = endpoint.split("session_id=", 1)[1]
         ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
         edge_id, secret, mac = sid.split(".")
-        guesses = [f"{edge_id}.{secret[:-1]}A.{mac}", f"{edge_id}.{secret}.{mac[:-1]}A", "x" * 40, ""]
+        def flip(text: str) -> str:  # change the last character, whatever it is
+            return text[:-1] + ("B" if text[-1] == "A" else "A")
+
+        guesses = [f"{edge_id}.{flip(secret)}.{mac}", f"{edge_id}.{secret}.{flip(mac)}", "x" * 40, ""]
         for guess in guesses:
             resp = await client.post(f"{edge.url}/workspaces/ws/messages?session_id={guess}", json=ping)
             assert resp.status_code == 404
