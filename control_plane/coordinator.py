@@ -62,9 +62,20 @@ class Coordinator:
         self.foreign_ports: dict[str, set[int]] = {}  # host -> ports agents found held by others
 
     def load_configs(self, entries: list[ConfigEntry]) -> None:
-        """Record workspace configs (at startup or after a change) and reconcile."""
+        """Record workspace configs (at startup or after a change) and reconcile. A workspace whose
+        accepted config changed gets its breaker closed: its failures were the old version's (and
+        a rollback to the last good version must not wait out the open period)."""
+        reset: list[str] = []
         for entry in entries:
+            old = self.state.configs.get(entry.name)
+            if (old is not None and entry.config is not None and old.version != entry.version
+                    and self.breaker_state(entry.name) != "closed"):
+                if self.breakers.reset(workspace_component(entry.name))[1]:
+                    reset.append(workspace_component(entry.name))
             self.state.set_config(entry)
+        if reset:
+            log.info("config changed: breakers %s closed", ", ".join(reset))
+            self.apply_breakers(reset, reconcile=False)
         self.reconcile()
 
     def validate_ports_at_startup(self) -> None:

@@ -112,3 +112,20 @@ def test_agent_link_breaker_keeps_new_workspaces_off_that_agent(tmp_path) -> Non
     clock.now += 10  # connected for the stable period: closed
     coord.apply_breakers(coord.breakers.tick(clock.now, {"h1"}))
     assert coord.breakers.state_of("agent/h1") == "closed"
+
+
+def test_a_new_config_version_closes_the_workspace_breaker(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    coord = Coordinator(FleetState(boot_id="b", heartbeat_interval_seconds=1.0), tmp_path / "p.json", clock=Clock())
+    coord.load_configs([entry("demo")])
+    coord.attach_agent(hello("h1"))
+    for i in range(5):
+        coord.worker_reported("h1", starting())
+        coord.worker_reported("h1", failed(i))
+    assert assignment(coord) == (Desired.STOPPED, RestartMode.NEVER)
+    coord.load_configs([entry("demo")])  # same version: still held
+    assert coord.breaker_state("demo") == "open"
+    fixed = entry("demo")
+    fixed.version = "v-fixed"
+    coord.load_configs([fixed])  # e.g. a rollback to the last good file
+    assert coord.breaker_state("demo") == "closed"
+    assert assignment(coord) == (Desired.RUNNING, RestartMode.ALWAYS)
