@@ -298,6 +298,7 @@ class FleetState:
             request_timeout_seconds=entry.config.fleet.request_timeout_seconds if entry.config else 60.0,
             config_error=entry.error if entry.config is None else "",
             token_sha256=tuple(entry.config.fleet.auth.token_sha256) if entry.config else (),
+            config_version=entry.version,
         )
 
 

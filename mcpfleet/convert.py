@@ -167,7 +167,7 @@ def route_to_pb(r: Route) -> routing_pb2.Route:
         health=enum_to_pb("HEALTH", r.health), address=r.address, port=r.port,
         request_timeout_seconds=r.request_timeout_seconds,
         breaker=enum_to_pb("BREAKER_STATE", r.breaker), config_error=r.config_error,
-        token_sha256=list(r.token_sha256),
+        token_sha256=list(r.token_sha256), config_version=r.config_version,
     )
 
 
@@ -179,5 +179,5 @@ def route_from_pb(m: routing_pb2.Route) -> Route:
         address=m.address, port=m.port, request_timeout_seconds=m.request_timeout_seconds,
         breaker=str(enum_from_pb(common_pb2.BreakerState, "BREAKER_STATE", m.breaker, _Breaker,
                                  _Breaker.CLOSED)),
-        config_error=m.config_error, token_sha256=tuple(m.token_sha256),
+        config_error=m.config_error, token_sha256=tuple(m.token_sha256), config_version=m.config_version,
     )

@@ -110,6 +110,7 @@ class Route:
     config_error: str = ""
     breaker: str = "closed"
     token_sha256: tuple[str, ...] = ()  # fleet.auth.tokenSha256: hex SHA-256 of accepted bearer tokens
+    config_version: str = ""  # the accepted config's version (content hash): tools may change with it
 
     @property
     def base_url(self) -> str:

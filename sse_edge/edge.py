@@ -155,10 +155,14 @@ class Edge:
         self.routes.put(route, now)
         changed = before is None or (before.status, before.health, before.breaker) != (
             route.status, route.health, route.breaker)
-        if changed:
-            for s in self.sessions.sessions():
-                if s.workspace == route.workspace:
-                    s.handle.announce(route)
+        for s in self.sessions.sessions():
+            if s.workspace != route.workspace:
+                continue
+            if changed:
+                s.handle.announce(route)
+            if route.status == "running" and s.handle.upstream is not None \
+                    and route.config_version != s.handle.tools_version:
+                s.handle.tools_changed(route.config_version)  # re-opened on the new config already
 
     async def fresh_route(self, workspace: str, fresh: bool) -> Route:
         """`route_for` for sessions; `fresh` skips the TTL cache (not a watched table)."""

@@ -98,7 +98,7 @@ class ProxySession:
         self.closed = trio.Event()
         self.close_reason = ""
         self.stream_attached = False
-        self.config_changed = False  # set when the workspace's config changed: tools may differ
+        self.tools_version = route.config_version  # config version the client's tool list is from
         self.transport = "sse" if streaming_client else "streamable-http"
         self.active_requests = 0
         self.connected_at = datetime.now(UTC)
@@ -210,6 +210,11 @@ class ProxySession:
         for m in status_messages(route, datetime.now(UTC)):
             self.to_client(m)
 
+    def tools_changed(self, version: str) -> None:
+        """Tell the client its tool list may have changed (the workspace's config did)."""
+        self.tools_version = version
+        self.to_client({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
+
     def _upstream_lost(self, reason: str) -> None:
         self.upstream = None
         self.upstream_ready = trio.Event()
@@ -251,9 +256,8 @@ class ProxySession:
                     self.route = target
                     healthy = target.health if target.status == Status.RUNNING else Health.HEALTHY
                     self.announce(replace(target, status=Status.RUNNING, health=healthy))
-                    if moved or self.config_changed:
-                        self.config_changed = False
-                        self.to_client({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
+                    if moved or target.config_version != self.tools_version:
+                        self.tools_changed(target.config_version)
                     self._set_upstream(upstream)
                     log.info("workspace %s session %s: upstream re-opened", self.workspace, self.session_id[:12])
                     return upstream

@@ -102,7 +102,7 @@ class ResolveRequest(_message.Message):
     def __init__(self, workspace: _Optional[str] = ...) -> None: ...
 
 class Route(_message.Message):
-    __slots__ = ("workspace", "status", "health", "address", "port", "request_timeout_seconds", "breaker", "config_error", "token_sha256")
+    __slots__ = ("workspace", "status", "health", "address", "port", "request_timeout_seconds", "breaker", "config_error", "token_sha256", "config_version")
     WORKSPACE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     HEALTH_FIELD_NUMBER: _ClassVar[int]
@@ -112,6 +112,7 @@ class Route(_message.Message):
     BREAKER_FIELD_NUMBER: _ClassVar[int]
     CONFIG_ERROR_FIELD_NUMBER: _ClassVar[int]
     TOKEN_SHA256_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_VERSION_FIELD_NUMBER: _ClassVar[int]
     workspace: str
     status: _common_pb2.ProcessStatus
     health: _common_pb2.Health
@@ -121,7 +122,8 @@ class Route(_message.Message):
     breaker: _common_pb2.BreakerState
     config_error: str
     token_sha256: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, workspace: _Optional[str] = ..., status: _Optional[_Union[_common_pb2.ProcessStatus, str]] = ..., health: _Optional[_Union[_common_pb2.Health, str]] = ..., address: _Optional[str] = ..., port: _Optional[int] = ..., request_timeout_seconds: _Optional[float] = ..., breaker: _Optional[_Union[_common_pb2.BreakerState, str]] = ..., config_error: _Optional[str] = ..., token_sha256: _Optional[_Iterable[str]] = ...) -> None: ...
+    config_version: str
+    def __init__(self, workspace: _Optional[str] = ..., status: _Optional[_Union[_common_pb2.ProcessStatus, str]] = ..., health: _Optional[_Union[_common_pb2.Health, str]] = ..., address: _Optional[str] = ..., port: _Optional[int] = ..., request_timeout_seconds: _Optional[float] = ..., breaker: _Optional[_Union[_common_pb2.BreakerState, str]] = ..., config_error: _Optional[str] = ..., token_sha256: _Optional[_Iterable[str]] = ..., config_version: _Optional[str] = ...) -> None: ...
 
 class ResolveResponse(_message.Message):
     __slots__ = ("route",)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -211,7 +212,8 @@ async def test_kill_9_during_a_long_call_then_next_call_works(tmp_path: Path) ->
     proc, port = spawn_worker(tmp_path / "doomed.log")
     try:
         await trio.to_thread.run_sync(wait_listening, proc, port)
-        async with running_edge(FakeResolver({"doomed": running("doomed", port)})) as e, \
+        resolver = FakeResolver({"doomed": running("doomed", port)})
+        async with running_edge(resolver) as e, \
                 raw_sse(e.url + "/workspaces/doomed/sse") as (_, events), httpx.AsyncClient(timeout=10) as client:
             endpoint = e.url + await first_endpoint(events)
             await client.post(endpoint, json=INIT)
@@ -236,15 +238,19 @@ async def test_kill_9_during_a_long_call_then_next_call_works(tmp_path: Path) ->
             print(f"error and statusChanged {took * 1000:.0f} ms after SIGKILL")
 
             proc.wait()
+            resolver.routes["doomed"] = replace(running("doomed", port), config_version="v2")  # a new config
             proc, _ = spawn_worker(tmp_path / "doomed.log", port)
             await trio.to_thread.run_sync(wait_listening, proc, port)
             await client.post(endpoint, json=rpc("tools/call", {"name": "echo", "arguments": {"text": "back"}}, id=2))
+            after: list[dict[str, Any]] = []
             with trio.fail_after(10):
-                while True:
-                    msg = json.loads((await events.__anext__()).data)
-                    if msg.get("id") == 2:
-                        break
-            assert msg["result"]["content"][0]["text"] == "back"
+                while not after or after[-1].get("id") != 2:
+                    after.append(json.loads((await events.__anext__()).data))
+            assert after[-1]["result"]["content"][0]["text"] == "back"
+            methods = [m.get("method") for m in after]
+            assert "notifications/tools/list_changed" in methods  # the config changed meanwhile
+            running_again = [m for m in after if m.get("method") == "workspace/statusChanged"]
+            assert running_again and running_again[-1]["params"]["status"] == "running"
     finally:
         stop_worker(proc)
 
