@@ -1,8 +1,9 @@
 """Circuit breakers, events, state API and validation against real processes (issue 3 items 5-7).
 
-One fleet: `good` (a working stdio server) and `bad`, whose only server's command does not exist,
-so its worker exits at once. Fast timers: the agent restarts after 0 / 0.2 / 0.4 / 0.5 s; the
-breaker opens for 3 s (then 6 s) and a trial succeeds after 2 s healthy.
+One fleet: `good` (a working stdio server) and `bad`, whose only server's command does not exist
+(yet: the test creates it later, without touching the config), so its worker exits at once.
+Fast timers: the agent restarts after 0 / 0.2 / 0.4 / 0.5 s; the breaker opens for 3 s (then
+6 s) and a trial succeeds after 2 s healthy.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 from tests.harness import REPO, Fleet
 
 pytestmark = pytest.mark.e2e
-BAD = {"mcpServers": {"x": {"command": "/nonexistent"}}}
+LATER = "later/echo-server"  # under the fleet's root; created by the test once the breaker re-opened
 GOOD = {"mcpServers": {"echo": {"command": sys.executable,
                                 "args": [str(REPO / "tests" / "fixtures" / "echo_stdio_server.py")]}}}
 CP_ARGS = ["--breaker-open", "3", "--breaker-stable", "2", "--breaker-tick", "0.1"]
@@ -34,7 +35,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     root = tmp_path_factory.mktemp("breakers")
     (root / "workspaces").mkdir()
     (root / "workspaces" / "good.json").write_text(json.dumps(GOOD))
-    (root / "workspaces" / "bad.json").write_text(json.dumps(BAD))
+    (root / "workspaces" / "bad.json").write_text(json.dumps({"mcpServers": {"x": {"command": str(root / LATER)}}}))
     f = Fleet(root, cp_args=CP_ARGS, agent_args=AGENT_ARGS).start()
     try:
         yield f
@@ -111,11 +112,26 @@ def test_crash_loop_opens_the_breaker_holds_then_one_trial_then_success_closes(f
         assert not report["ok"]
         assert any(i["severity"] == "error" and i["workspace"] == "bad" for i in report["issues"])
 
-        # Success closes it: fix the file; the next trial runs the new config and stays healthy 2 s.
-        (fleet.workspaces / "bad.json").write_text(json.dumps(GOOD))
+        # Success closes it: the command appears (the config is unchanged); the next trial starts
+        # it and, once it has been healthy for 2 s, the breaker closes.
+        later = fleet.root / LATER
+        later.parent.mkdir(exist_ok=True)
+        echo = REPO / "tests" / "fixtures" / "echo_stdio_server.py"
+        later.write_text(f"#!/bin/sh\nexec {sys.executable} {echo}\n")
+        later.chmod(0o755)
         closed = wait_breaker(fleet, "workspace/bad", lambda b: b["state"] == "closed", 60)
         assert closed["failureCount"] == 0
         fleet.wait_for("bad", "running", timeout=30)
+        evs = events(fleet, "bad")
+        last = [e for e in evs if e["type"] == "breaker/changed"][-2:]
+        assert [e["data"]["state"] for e in last] == ["half-open", "closed"]
+        assert not [e for e in evs if e["type"] == "config/changed" and e["seq"] > last[0]["seq"]]
+        running = [e for e in evs if e["type"] == "process/statusChanged" and e["data"]["status"] == "running"
+                   and e["data"]["health"] == "healthy" and e["seq"] > last[0]["seq"]]
+        t_healthy = time.mktime(time.strptime(running[0]["time"][:19], "%Y-%m-%dT%H:%M:%S"))
+        t_closed = time.mktime(time.strptime(last[1]["time"][:19], "%Y-%m-%dT%H:%M:%S"))
+        print(f"trial healthy -> closed: {t_closed - t_healthy:.0f} s (stable period 2 s)")
+        assert 1.0 <= t_closed - t_healthy <= 4.0
     finally:
         follower.send_signal(signal.SIGINT)
         out, _ = follower.communicate(timeout=10)
