@@ -26,7 +26,16 @@ Shape (ARCHITECTURE section 3):
 - When serving, one JSON line on stdout: {"event": "ready", "service": "worker", ...}.
 """
 
+# ruff: noqa: E402  (the precheck below runs before the heavy imports)
 from __future__ import annotations
+
+import sys
+
+if __name__ == "__main__":
+    from supervisor_agent.worker_precheck import no_server_can_start
+
+    if no_server_can_start(sys.argv[1:]):
+        sys.exit(1)
 
 import argparse
 import contextlib
@@ -34,7 +43,6 @@ import json
 import logging
 import os
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
