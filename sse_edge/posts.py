@@ -55,6 +55,11 @@ _STRIP_UPSTREAM = {"host", "authorization", "cookie", "origin", "content-length"
                    "mcp-session-id", EDGE_AUTH_HEADER, "transfer-encoding", "proxy-authorization"}
 
 
+class ClientGone(Exception):
+    """The client disconnected before its request was read: answer nothing (the server itself
+    answers a truncated request; a second concurrent send on its socket would crash it)."""
+
+
 class HttpError(Exception):
     """Answer the request with `status` and a JSON body (JSON-RPC error object when `rpc_code`)."""
 
@@ -101,7 +106,7 @@ async def read_body(receive: Any, scope: dict[str, Any], limit: int) -> bytes:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise HttpError(400, "client went away")
+            raise ClientGone()
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -169,10 +174,27 @@ class PublicASGI:
         if scope["type"] != "http":
             await self.inner(scope, receive, send)
             return
+        body_done = scope["method"] in ("GET", "HEAD", "DELETE", "OPTIONS")
+
+        async def tracked_receive() -> Any:
+            nonlocal body_done
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
+            return message
+
         try:
-            await self._http(scope, receive, send)
+            await self._http(scope, tracked_receive, send)
         except HttpError as err:
+            try:  # read the rest of the body first: answering a request still being sent races
+                while not body_done:  # the server's own error answer when the client then drops it
+                    if (await tracked_receive())["type"] == "http.disconnect":
+                        return
+            except ClientGone:
+                return
             await respond(send, err.status, err.body(), [*_JSON, *err.headers])
+        except ClientGone:
+            return
 
     async def _http(self, scope: Any, receive: Any, send: Any) -> None:
         path: str = scope["path"]

@@ -205,3 +205,24 @@ async def test_ops_routes_only_on_the_admin_listener(edge: RunningEdge) -> None:
         assert conn["transport"] == "sse" and conn["connectedAt"].endswith("Z")
         metrics = (await client.get(admin + "/metrics")).text
         assert 'mcpfleet_edge_sessions{workspace="ws"} 1' in metrics
+
+
+@pytest.mark.parametrize("path", ["/workspaces/ws/mcp", "/workspaces/ws/messages?session_id=x"])
+async def test_client_gone_mid_body_leaves_the_edge_serving(edge: RunningEdge, path: str) -> None:
+    """Headers promising a body, then EOF: the edge must not answer on top of the server's own
+    error response (that crashed Hypercorn's connection task and the whole listener)."""
+    host, port = edge.url.removeprefix("http://").rsplit(":", 1)
+    for _ in range(20):
+        stream = await trio.open_tcp_stream(host, int(port))
+        await stream.send_all(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                              "Content-Length: 54\r\n\r\n".encode())
+        await stream.send_eof()
+        with trio.move_on_after(2):
+            try:
+                while await stream.receive_some(4096):
+                    pass
+            except trio.BrokenResourceError:
+                pass
+        await stream.aclose()
+    async with httpx.AsyncClient(timeout=5) as client:
+        assert (await client.get(edge.url + "/healthz")).status_code == 200
