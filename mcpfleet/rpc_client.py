@@ -129,30 +129,35 @@ class Channel:
     async def wait_ready(self, timeout: float, *, fail_fast: bool = False) -> None:
         """Wait up to `timeout` seconds for the channel to be READY (connecting if idle).
 
-        With `fail_fast`, a first failed connection attempt (e.g. connection refused) raises at
-        once instead of waiting out the timeout (the CLI's "unreachable within 2 s").
-        Raises errors.Unavailable on timeout or fast failure.
+        With `fail_fast`, a `host:port` target that refuses a TCP connection raises at once
+        instead of waiting out the timeout (the CLI's "unreachable within 2 s"); a target that
+        accepts gets the whole timeout to become READY.
+        Raises errors.Unavailable on timeout or refusal.
         """
+        if fail_fast:
+            await self._probe(timeout)
 
-        async def ready() -> bool:
+        async def ready() -> None:
             if self._grpc is None:
                 raise errors.Unavailable(f"the channel to {self.target} is closed")
-            if not fail_fast:
-                await self._grpc.channel_ready()
-                return True
-            state = self._grpc.get_state(try_to_connect=True)
-            while state is not grpc.ChannelConnectivity.READY:
-                if state is grpc.ChannelConnectivity.TRANSIENT_FAILURE:
-                    return False
-                await self._grpc.wait_for_state_change(state)
-                state = self._grpc.get_state(try_to_connect=True)
-            return True
+            await self._grpc.channel_ready()
 
         with trio.move_on_after(timeout):
-            if await self._bridge.run(ready):
-                return
-            raise errors.Unavailable(f"cannot connect to {self.target}")
+            await self._bridge.run(ready)
+            return
         raise errors.Unavailable(f"{self.target} was not ready within {timeout} s")
+
+    async def _probe(self, timeout: float) -> None:
+        """Raise errors.Unavailable if `host:port` refuses a TCP connection (other targets: no-op)."""
+        host, sep, port = self.target.rpartition(":")
+        if not sep or not port.isdigit() or "/" in host:
+            return
+        with trio.move_on_after(timeout):
+            try:
+                stream = await trio.open_tcp_stream(host.strip("[]"), int(port))
+            except OSError:
+                raise errors.Unavailable(f"nothing accepts connections at {self.target}") from None
+            await stream.aclose()
 
     async def close(self) -> None:
         """Close the channel: its streams end (errors.Unavailable), its calls are cancelled. Idempotent."""
