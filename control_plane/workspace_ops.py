@@ -24,7 +24,6 @@ from pathlib import Path
 
 import trio
 
-from control_plane.breaker_board import workspace_component
 from control_plane.config_store import accepted_entry, modified_time, read_raw, workspace_files
 from control_plane.coordinator import Coordinator
 from control_plane.events import Event, EventType
@@ -273,8 +272,7 @@ class WorkspaceOps:
                         *, restore_file: bool) -> ApplyResult:
         """Run `new`; keep it (commit) if it starts, else put `previous` back. Lock held."""
         prev_version = previous.version if previous and previous.config else ""
-        self._fresh_breaker(name)
-        self.coordinator.load_configs([new])
+        self.coordinator.load_configs([new])  # (a new version also closes its breaker)
         self.emit_config_changed(name, status="valid", version=new.version, previous=prev_version, by=by)
         log.info("workspace %s: version %s by %s", name, new.version, by)
         try:
@@ -301,7 +299,6 @@ class WorkspaceOps:
                 kept = replace(previous, error="", last_modified=modified_time(self.path(name)))
             else:
                 kept = replace(previous, error=f"{name}.json: version {new.version} failed to start: {reason}")
-            self._fresh_breaker(name)  # the failures were the new version's, not the restored one's
             self.coordinator.load_configs([kept])
             what = f"restored version {previous.version}"
         else:
@@ -320,15 +317,6 @@ class WorkspaceOps:
             name, f"{name}: version {new.version} by {by} failed to start; {what}\n\n{reason}")
         return ApplyResult(name, "rolled-back", new.version, prev_version,
                            f"version {new.version} failed to start: {reason}; {what}", rev, 0.0, 0.0)
-
-    def _fresh_breaker(self, name: str) -> None:
-        """A config version starts with a closed breaker: the failures counted so far belong to
-        the version it replaces (else a fixed config, or the restored last good one, would be
-        held stopped until the cooldown ends)."""
-        try:
-            self.coordinator.reset_breaker(workspace_component(name))
-        except NotFound:
-            pass
 
     async def verify(self, name: str, version: str) -> tuple[bool, str]:
         """Wait until the worker of `name` runs `version` and is healthy, at most the startup grace.
