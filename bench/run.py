@@ -93,12 +93,12 @@ def start_mcp_proxy(worker_port: int, logs: Path) -> tuple[subprocess.Popen[byte
     return proc, f"http://127.0.0.1:{port}"
 
 
-def stop(proc: subprocess.Popen[bytes] | None) -> None:
+def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
     if proc is None or proc.poll() is not None:
         return
     proc.terminate()
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
@@ -250,7 +250,7 @@ async def main_async(args: argparse.Namespace) -> None:
         results = await measure(targets, args.rounds, args.calls)
     finally:
         stop(proxy)
-        stop(edge)
+        stop(edge, 120.0 if args.profile else 10.0)  # pyinstrument renders its report at exit
         stop(worker)
     table = report(results)
     when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
