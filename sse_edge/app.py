@@ -163,9 +163,17 @@ async def run(settings: EdgeSettings, shutdown: trio.Event) -> None:
         urls = await nursery.start(partial(serve, app, settings.bind, shutdown=shutdown,
                                            admin_bind=settings.admin_bind))
         public = settings.public_url or urls[0]
+        admin = edge.admin_urls[0] if edge.admin_urls else ""
+        watch = trio.CancelScope()
         if settings.watch:
-            nursery.start_soon(watch_routes, channel, edge, public, edge.admin_urls[0] if edge.admin_urls else "")
-        print_ready("sse_edge", {"http": urls[0], "admin": edge.admin_urls[0] if edge.admin_urls else ""})
+            async def watch_until_shutdown() -> None:
+                with watch:
+                    await watch_routes(channel, edge, public, admin)
+
+            nursery.start_soon(watch_until_shutdown)
+        print_ready("sse_edge", {"http": urls[0], "admin": admin})
+        await shutdown.wait()
+        watch.cancel()  # `serve` drains and returns by itself; the route watch never would
 
 
 def main(argv: list[str] | None = None) -> None:
