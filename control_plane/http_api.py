@@ -1,7 +1,7 @@
 """The control plane's HTTP port (ARCHITECTURE 1 and 7): `/healthz`, Prometheus `/metrics` and the
 state inspection API `GET /api/debug/state/{workspace|resources|errors|agents}`.
 
-A plain ASGI app served by hypercorn's trio worker. JSON everywhere but /metrics; secrets are
+Served by `mcpfleet.ops_http`. JSON everywhere but /metrics; secrets are
 always redacted here; an unknown path or component answers 404 with `{"error": ...}`.
 
     urls = await nursery.start(serve_http, coordinator, "127.0.0.1:0", shutdown_event)
@@ -9,27 +9,22 @@ always redacted here; an unknown path or component answers 404 with `{"error": .
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import hypercorn.trio
 import trio
-from hypercorn.config import Config
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from control_plane.coordinator import Coordinator
 from control_plane.state_report import report
 from mcpfleet import errors
+from mcpfleet.ops_http import Response, json_response, metrics_response, serve_ops
 
 log = logging.getLogger(__name__)
 
-Scope = dict[str, Any]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
 STATE_PREFIX = "/api/debug/state/"
 
 
@@ -80,69 +75,35 @@ class FleetCollector(Collector):
 
 
 class HttpApi:
-    """The ASGI app (see module docstring)."""
+    """The routes of the control plane's HTTP port (see module docstring)."""
 
     def __init__(self, coordinator: Coordinator) -> None:
         self.coordinator = coordinator
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(FleetCollector(coordinator))
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
-            return
-        status, content_type, body = self.route(scope["method"], scope["path"])
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", content_type.encode()),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"cache-control", b"no-store")]})
-        # Shield the final send (STACK-NOTES: else hypercorn's graceful shutdown waits its full grace).
-        with trio.CancelScope(shield=True):
-            await send({"type": "http.response.body", "body": body})
-
-    def route(self, method: str, path: str) -> tuple[int, str, bytes]:
+    def route(self, method: str, path: str) -> Response:
         """(status, content type, body) for one request."""
         if method not in ("GET", "HEAD"):
-            return _json(405, {"error": f"method {method} not allowed"})
+            return json_response(405, {"error": f"method {method} not allowed"})
         if path == "/healthz":
-            return _json(200, {"status": "ok", "bootId": self.coordinator.state.boot_id})
+            return json_response(200, {"status": "ok", "bootId": self.coordinator.state.boot_id})
         if path == "/metrics":
-            return 200, CONTENT_TYPE_LATEST, generate_latest(self.registry)
+            return metrics_response(self.registry)
         if path.startswith(STATE_PREFIX):
             component = path[len(STATE_PREFIX):].strip("/")
             try:
-                return _json(200, report(component, self.coordinator.state, self.coordinator.breakers))
+                return json_response(200, report(component, self.coordinator.state, self.coordinator.breakers))
             except errors.NotFound as err:
-                return _json(404, {"error": str(err)})
+                return json_response(404, {"error": str(err)})
             except Exception:
                 log.exception("state report %s failed", component)
-                return _json(500, {"error": "internal error"})
-        return _json(404, {"error": f"no such path {path!r}"})
-
-
-def _json(status: int, doc: Any) -> tuple[int, str, bytes]:
-    return status, "application/json", json.dumps(doc, indent=1, sort_keys=True).encode()
+                return json_response(500, {"error": "internal error"})
+        return json_response(404, {"error": f"no such path {path!r}"})
 
 
 async def serve_http(coordinator: Coordinator, bind: str, shutdown: trio.Event,
                      task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
     """Serve the HTTP API on `bind` ("host:port", port 0 = any) until `shutdown` is set; reports
     the bound URLs through `task_status`. Raises OSError if `bind` cannot be bound."""
-    config = Config()
-    config.bind = [bind]
-    config.graceful_timeout = 1.0
-    config.accesslog = None
-    config.errorlog = logging.getLogger("control_plane.http")
-    app = HttpApi(coordinator)
-    await hypercorn.trio.serve(app, config, shutdown_trigger=shutdown.wait,  # type: ignore[arg-type]
-                               task_status=task_status, mode="asgi")
-
-
-__all__ = ["HttpApi", "serve_http"]
+    await serve_ops(HttpApi(coordinator).route, bind, shutdown, "control_plane.http", task_status=task_status)

@@ -7,7 +7,7 @@ of a call cancels the RPC.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -81,18 +81,8 @@ class Channel:
             call = new_call(metadata=self._metadata, wait_for_ready=wait_for_ready)
             stream._start(call, writer=True)
 
-        await self._bridge.run(open_call)
-        self._streams.add(stream)
-        try:
+        async with self._open_stream(stream, open_call):
             yield stream
-        finally:
-            self._streams.discard(stream)
-            stream._close_trio_side()
-            with trio.CancelScope(shield=True), trio.move_on_after(2):
-                try:
-                    await self._bridge.run(stream._stop)
-                except errors.FleetError:
-                    pass
 
     @asynccontextmanager
     async def server_stream(self, stub_cls: type, method: str, request: Message, *,
@@ -113,10 +103,16 @@ class Channel:
             call = new_call(request, timeout=timeout, metadata=self._metadata, wait_for_ready=wait_for_ready)
             stream._start(call, writer=False)
 
+        async with self._open_stream(stream, open_call):
+            yield stream
+
+    @asynccontextmanager
+    async def _open_stream(self, stream: Stream, open_call: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
+        """Start the call on the loop; on exit cancel it if still open (bounded, shielded)."""
         await self._bridge.run(open_call)
         self._streams.add(stream)
         try:
-            yield stream
+            yield
         finally:
             self._streams.discard(stream)
             stream._close_trio_side()

@@ -4,10 +4,15 @@ edge, JSON, camelCase, UTC RFC 3339 times), `/healthz`."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from mcpfleet.ops_http import Response, Route, json_response, metrics_response
 from sse_edge.edge import Edge
 
 
@@ -32,49 +37,42 @@ def connections_state(edge: Edge) -> dict[str, Any]:
     return {"edgeId": edge.options.edge_id, "connections": connections}
 
 
-def metrics_text(edge: Edge) -> str:
-    """A few gauges in the Prometheus text exposition format."""
-    by_ws: dict[str, int] = {}
-    pending = 0
-    for s in edge.sessions.sessions():
-        by_ws[s.workspace] = by_ws.get(s.workspace, 0) + 1
-        pending += len(s.handle.pending)
-    lines = ["# HELP mcpfleet_edge_sessions Open client sessions by workspace.",
-             "# TYPE mcpfleet_edge_sessions gauge"]
-    lines += [f'mcpfleet_edge_sessions{{workspace="{ws}"}} {n}' for ws, n in sorted(by_ws.items())]
-    lines += ["# HELP mcpfleet_edge_pending_requests Requests in flight to workers.",
-              "# TYPE mcpfleet_edge_pending_requests gauge", f"mcpfleet_edge_pending_requests {pending}"]
-    return "\n".join(lines) + "\n"
-
-
-class AdminASGI:
-    """ASGI app of the admin listener."""
+class EdgeCollector(Collector):
+    """Prometheus gauges read from the edge at scrape time."""
 
     def __init__(self, edge: Edge) -> None:
         self.edge = edge
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
-            return
-        path = scope["path"]
-        if scope["method"] != "GET":
-            status, ctype, body = 405, "application/json", b'{"error": "method not allowed"}'
-        elif path == "/metrics":
-            status, ctype, body = 200, "text/plain; version=0.0.4", metrics_text(self.edge).encode()
-        elif path == "/api/debug/state/connections":
-            status, ctype, body = 200, "application/json", json.dumps(connections_state(self.edge)).encode()
-        elif path == "/healthz":
-            status, ctype, body = 200, "application/json", b'{"status": "ok"}'
-        else:
-            status, ctype, body = 404, "application/json", b'{"error": "not found"}'
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+    def collect(self) -> Iterator[Any]:
+        sessions = GaugeMetricFamily("mcpfleet_edge_sessions", "Open client sessions by workspace",
+                                     labels=["workspace"])
+        pending = GaugeMetricFamily("mcpfleet_edge_pending_requests", "Requests in flight to workers")
+        by_ws: dict[str, int] = {}
+        in_flight = 0
+        for s in self.edge.sessions.sessions():
+            by_ws[s.workspace] = by_ws.get(s.workspace, 0) + 1
+            in_flight += len(s.handle.pending)
+        for ws, n in sorted(by_ws.items()):
+            sessions.add_metric([ws], n)
+        pending.add_metric([], in_flight)
+        yield sessions
+        yield pending
+
+
+def admin_route(edge: Edge) -> Route:
+    """The admin listener's routes: `/metrics`, `/api/debug/state/connections`, `/healthz`."""
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(EdgeCollector(edge))
+
+    def route(method: str, path: str) -> Response:
+        if method not in ("GET", "HEAD"):
+            return json_response(405, {"error": "method not allowed"})
+        if path == "/metrics":
+            return metrics_response(registry)
+        if path == "/api/debug/state/connections":
+            return json_response(200, connections_state(edge))
+        if path == "/healthz":
+            return json_response(200, {"status": "ok"})
+        return json_response(404, {"error": "not found"})
+
+    return route

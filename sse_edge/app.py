@@ -20,10 +20,11 @@ import trio
 from quart_trio import QuartTrio
 
 from mcpfleet.logging import print_ready, setup_logging
+from mcpfleet.ops_http import serve_ops
 from mcpfleet.rpc import open_bridge
 from mcpfleet.service import run_service
 from mcpfleet.settings import load_settings
-from sse_edge.admin import AdminASGI
+from sse_edge.admin import admin_route
 from sse_edge.control_plane_link import ControlPlaneResolver, watch_routes
 from sse_edge.edge import Edge, EdgeOptions
 from sse_edge.posts import PublicASGI
@@ -142,13 +143,8 @@ async def serve(
 
         nursery.start_soon(end_streams_on_shutdown)
         if admin_bind is not None:
-            admin_config = hypercorn.config.Config()
-            admin_config.bind = [admin_bind]
-            admin_config.graceful_timeout = 0.5
-            admin_config.accesslog = None
-            admin_config.errorlog = logging.getLogger("hypercorn.error")
-            edge.admin_urls = await nursery.start(partial(
-                hypercorn.trio.serve, AdminASGI(edge), admin_config, shutdown_trigger=shutdown.wait))
+            edge.admin_urls = await nursery.start(
+                serve_ops, admin_route(edge), admin_bind, shutdown, "sse_edge.admin")
         urls: list[str] = await nursery.start(run_hypercorn)
         log.info("sse_edge serving on %s", ", ".join(urls))
         task_status.started(urls)
