@@ -49,7 +49,8 @@ $(PROXY_VENV)/.installed: bench/mcp-proxy-constraints.txt
 
 bench: $(STAMP) $(PROXY_VENV)/.installed
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,bench]'
-	$(BIN)/python -m bench.run --profile
+	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run --profile --rounds 2
 
 clean:
 	rm -rf $(VENV) .mcpfleet .pytest_cache .mypy_cache .ruff_cache

@@ -8,8 +8,9 @@ Measured per target (official `mcp` client, legacy SSE; Streamable HTTP for dire
 - tools/call `echo` round trip, c=1 (p50, p90) and c=8 (8 sessions calling at once; p50 and calls/s);
 - tools/call `big` returning 256 KiB, c=1 (p50);
 - connect + initialize (p50).
-Writes bench/results.md and bench/results.json. `--profile` runs the edge under pyinstrument
-and writes bench/profile.txt (where the edge's time goes).
+Writes bench/results.md and bench/results.json. `--profile` instead runs the edge under
+pyinstrument and writes only bench/profile.txt (where the edge's time goes); the profiler slows
+the edge, so `make bench` measures first and profiles in a second, separate run.
 """
 
 from __future__ import annotations
@@ -253,14 +254,15 @@ async def main_async(args: argparse.Namespace) -> None:
         stop(edge, 120.0 if args.profile else 10.0)  # pyinstrument renders its report at exit
         stop(worker)
     table = report(results)
+    if args.profile:  # the profiler slows the edge: this run's figures are not the benchmark's
+        print(f"profile: {OUT / 'profile.txt'} (figures of this profiled run not saved)")
+        return
     when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     meta = f"{when}, {os.cpu_count()} CPUs, rounds={args.rounds}, calls={args.calls}, python {sys.version.split()[0]}"
     (OUT / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
     (OUT / "results.md").write_text(f"# Edge benchmark ({meta})\n\nRatios are to going direct with the same "
                                     f"transport, measured in the same run.\n\n{table}\n")
     print(table)
-    if args.profile:
-        print(f"profile: {OUT / 'profile.txt'}")
 
 
 def main() -> None:
@@ -268,7 +270,7 @@ def main() -> None:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--calls", type=int, default=60)
-    p.add_argument("--profile", action="store_true", help="run the edge under pyinstrument")
+    p.add_argument("--profile", action="store_true", help="run the edge under pyinstrument; write only the profile")
     args = p.parse_args()
     if args.profile and shutil.which("pyinstrument", path=str(Path(sys.executable).parent)) is None:
         sys.exit("--profile needs pyinstrument (pip install -c constraints.txt '.[bench]')")
