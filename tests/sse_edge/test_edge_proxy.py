@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
@@ -26,23 +26,9 @@ from tests.sse_edge.edge_harness import (
     first_endpoint,
     raw_sse,
     running_edge,
-    spawn_worker,
     standard_routes,
-    stop_worker,
-    wait_listening,
     wait_until,
 )
-
-
-@pytest.fixture(scope="module")
-def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    proc, port = spawn_worker(log_path)
-    try:
-        wait_listening(proc, port)
-        yield Worker(port, log_path)
-    finally:
-        stop_worker(proc)
 
 
 @pytest.fixture

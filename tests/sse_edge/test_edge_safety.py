@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
@@ -25,25 +25,11 @@ from tests.sse_edge.edge_harness import (
     Worker,
     first_endpoint,
     raw_sse,
-    spawn_worker,
     standard_routes,
-    stop_worker,
-    wait_listening,
 )
 
 ACCEPT = "application/json, text/event-stream"
 TOKEN = "s3cret-token"
-
-
-@pytest.fixture(scope="module")
-def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    proc, port = spawn_worker(log_path)
-    try:
-        wait_listening(proc, port)
-        yield Worker(port, log_path)
-    finally:
-        stop_worker(proc)
 
 
 @pytest.fixture

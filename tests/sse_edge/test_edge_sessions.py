@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -36,17 +36,6 @@ from tests.sse_edge.edge_harness import (
 )
 
 ACCEPT = "application/json, text/event-stream"
-
-
-@pytest.fixture(scope="module")
-def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    proc, port = spawn_worker(log_path)
-    try:
-        wait_listening(proc, port)
-        yield Worker(port, log_path)
-    finally:
-        stop_worker(proc)
 
 
 def routes(port: int, timeout: float = 60.0) -> dict[str, Route | Exception]:
