@@ -23,6 +23,11 @@ class AdminTarget:
     address: str
     token: str | None = None
 
+    @classmethod
+    def from_args(cls, args: Any) -> AdminTarget:
+        """From the CLI's global `--control-plane` and `--token`."""
+        return cls(args.control_plane, args.token)
+
 
 def _enum(pb_enum: Any, prefix: str, number: int) -> str:
     if number == 0:

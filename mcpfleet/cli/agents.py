@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from mcpfleet.cli import output
 from mcpfleet.cli.admin_link import AdminTarget, drain_agent, list_agents
@@ -27,8 +26,8 @@ def register(sub: Any) -> None:
 
 
 def _table(rows: list[dict[str, Any]]) -> None:
-    table = Table("HOST", "ADDRESS", "STATUS", "VERSION", "WORKSPACES", "RSS MiB", "CPU %", "PROCS",
-                  "LAST SEEN", box=None, header_style="bold")
+    table = output.plain_table("HOST", "ADDRESS", "STATUS", "VERSION", "WORKSPACES", "RSS MiB", "CPU %",
+                               "PROCS", "LAST SEEN")
     for a in rows:
         table.add_row(a["hostId"], a["address"], f"[{STYLE.get(a['status'], 'white')}]{a['status']}[/]",
                       a["version"], ", ".join(a["workspaces"]) or "-", f"{a['rssMB']:.0f}",
@@ -37,16 +36,13 @@ def _table(rows: list[dict[str, Any]]) -> None:
 
 
 async def list_cmd(args: argparse.Namespace) -> int:
-    rows = await list_agents(AdminTarget(args.control_plane, args.token))
-    if args.output == "json":
-        output.print_json(rows)
-    else:
-        _table(rows)
+    rows = await list_agents(AdminTarget.from_args(args))
+    output.emit(args.output, rows, _table)
     return 0
 
 
 async def drain_cmd(args: argparse.Namespace) -> int:
-    result = await drain_agent(AdminTarget(args.control_plane, args.token), args.host, args.undo)
+    result = await drain_agent(AdminTarget.from_args(args), args.host, args.undo)
     if args.output == "json":
         output.print_json(result)
     else:

@@ -9,16 +9,9 @@ import argparse
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from mcpfleet.cli import output
 from mcpfleet.cli.admin_link import AdminTarget, list_breakers, reset_breaker
-
-
-def plain_table(*headers: str) -> Table:
-    """A borderless table with bold headers (fits narrow terminals)."""
-    return Table(*headers, box=None, header_style="bold")
-
 
 STYLE = {"closed": "green", "open": "red", "half-open": "yellow"}
 
@@ -34,7 +27,7 @@ def register(sub: Any) -> None:
 
 
 def _table(rows: list[dict[str, Any]]) -> None:
-    table = plain_table("COMPONENT", "STATE", "FAILURES", "OPENS", "LAST FAILURE", "NEXT RETRY", "HEALTH")
+    table = output.plain_table("COMPONENT", "STATE", "FAILURES", "OPENS", "LAST FAILURE", "NEXT RETRY", "HEALTH")
     for b in rows:
         table.add_row(b["component"], f"[{STYLE.get(b['state'], 'white')}]{b['state']}[/]", str(b["failureCount"]),
                       str(b["openCount"]), b["lastFailure"] or "-", b["nextRetry"] or "-", b["healthStatus"])
@@ -42,18 +35,12 @@ def _table(rows: list[dict[str, Any]]) -> None:
 
 
 async def list_cmd(args: argparse.Namespace) -> int:
-    rows = await list_breakers(AdminTarget(args.control_plane, args.token))
-    if args.output == "json":
-        output.print_json(rows)
-    else:
-        _table(rows)
+    rows = await list_breakers(AdminTarget.from_args(args))
+    output.emit(args.output, rows, _table)
     return 0
 
 
 async def reset_cmd(args: argparse.Namespace) -> int:
-    row = await reset_breaker(AdminTarget(args.control_plane, args.token), args.component)
-    if args.output == "json":
-        output.print_json(row)
-    else:
-        _table([row])
+    row = await reset_breaker(AdminTarget.from_args(args), args.component)
+    output.emit(args.output, row, lambda r: _table([r]))
     return 0

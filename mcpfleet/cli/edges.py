@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from mcpfleet.cli import output
 from mcpfleet.cli.admin_link import AdminTarget, list_edges
@@ -21,18 +20,17 @@ def register(sub: Any) -> None:
 
 
 async def list_cmd(args: argparse.Namespace) -> int:
-    doc = await list_edges(AdminTarget(args.control_plane, args.token), args.connections)
+    doc = await list_edges(AdminTarget.from_args(args), args.connections)
     if args.output == "json":
         output.print_json(doc if args.connections else doc["edges"])
         return 0
-    table = Table("EDGE", "PUBLIC", "ADMIN", "VERSION", "CONNECTIONS", "SINCE", box=None, header_style="bold")
+    table = output.plain_table("EDGE", "PUBLIC", "ADMIN", "VERSION", "CONNECTIONS", "SINCE")
     for e in doc["edges"]:
         table.add_row(e["edgeId"], e["publicAddress"], e["adminAddress"], e["version"], str(e["connections"]),
                       e["connectedAt"])
     Console().print(table)
     if args.connections:
-        conns = Table("WORKSPACE", "EDGE", "SESSION", "TRANSPORT", "CLIENT", "CONNECTED", box=None,
-                      header_style="bold")
+        conns = output.plain_table("WORKSPACE", "EDGE", "SESSION", "TRANSPORT", "CLIENT", "CONNECTED")
         for c in doc["connections"]:
             conns.add_row(c["workspace"], c["edgeId"], c["sessionId"], c["transport"], c["clientName"] or "-",
                           c["connectedAt"])

@@ -47,7 +47,7 @@ def _printer(as_json: bool) -> Any:
 
 
 async def events_cmd(args: argparse.Namespace) -> int:
-    target = AdminTarget(args.control_plane, args.token)
+    target = AdminTarget.from_args(args)
     show = _printer(args.output == "json")
     if not args.follow:
         await watch_events(target, show, workspace=args.workspace, recent=max(0, args.last), follow=False)

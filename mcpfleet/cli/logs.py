@@ -34,7 +34,7 @@ async def logs_cmd(args: argparse.Namespace) -> int:
             sys.stdout.buffer.flush()
 
     try:
-        await stream_logs(AdminTarget(args.control_plane, args.token), args.workspace, args.tail,
+        await stream_logs(AdminTarget.from_args(args), args.workspace, args.tail,
                           args.follow, write)
     except KeyboardInterrupt:
         pass

@@ -5,12 +5,26 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 WORKSPACE_COLUMNS = ("name", "status", "health", "host", "port", "pid", "restarts", "uptime")
+
+
+def plain_table(*headers: str) -> Table:
+    """A borderless table with bold headers (fits narrow terminals)."""
+    return Table(*headers, box=None, header_style="bold")
+
+
+def emit(output: str, value: Any, render: Callable[[Any], None]) -> None:
+    """Print `value` as JSON when `output` is "json" (`-o json`), else with `render` for people."""
+    if output == "json":
+        print_json(value)
+    else:
+        render(value)
 
 
 def print_json(value: Any) -> None:
@@ -48,9 +62,7 @@ def workspace_row(w: dict[str, Any]) -> list[str]:
 
 def print_workspaces(workspaces: list[dict[str, Any]]) -> None:
     """The `workspaces list` table; rejected configs get their reason on a line below."""
-    table = Table(box=None, header_style="bold")
-    for col in WORKSPACE_COLUMNS:
-        table.add_column(col.upper())
+    table = plain_table(*(col.upper() for col in WORKSPACE_COLUMNS))
     for w in workspaces:
         table.add_row(*workspace_row(w))
     console = Console()

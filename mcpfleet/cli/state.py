@@ -12,17 +12,11 @@ import json
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from mcpfleet.cli import output
 from mcpfleet.cli.admin_link import AdminTarget, get_state, validate_state
 
 COMPONENTS = ("workspace", "resources", "errors", "agents", "connections")
-
-
-def plain_table(*headers: str) -> Table:
-    """A borderless table with bold headers (fits narrow terminals)."""
-    return Table(*headers, box=None, header_style="bold")
 
 
 def register(sub: Any) -> None:
@@ -37,37 +31,37 @@ def register(sub: Any) -> None:
 
 
 async def show_cmd(args: argparse.Namespace) -> int:
-    doc = await get_state(AdminTarget(args.control_plane, args.token), args.component, args.show_secrets)
+    doc = await get_state(AdminTarget.from_args(args), args.component, args.show_secrets)
     if args.output == "json":
         output.print_json(doc)
         return 0
     console = Console()
     if args.component == "workspace":
-        table = plain_table("WORKSPACE", "CONFIG", "PLACEMENT", "HOST", "PORT", "STATUS", "HEALTH", "BREAKER")
+        table = output.plain_table("WORKSPACE", "CONFIG", "PLACEMENT", "HOST", "PORT", "STATUS", "HEALTH", "BREAKER")
         for name, w in sorted(doc["workspaces"].items()):
             proc = w.get("process") or {}
             table.add_row(name, w["config"]["state"], w["placement"]["state"], w["placement"]["host"] or "-",
                           str(w["port"] or "-"), proc.get("status", "-"), proc.get("health", "-"), w["breaker"])
     elif args.component == "resources":
-        table = plain_table("HOST", "PORT RANGE", "ALLOCATED", "ACTIVE", "MEMORY MiB", "AVG CPU %", "LIMITS")
+        table = output.plain_table("HOST", "PORT RANGE", "ALLOCATED", "ACTIVE", "MEMORY MiB", "AVG CPU %", "LIMITS")
         for host, h in sorted(doc["hosts"].items()):
             u, lim = h["currentUsage"], h["processLimits"]
             table.add_row(host, f"{h['portRange']['min']}-{h['portRange']['max']}", str(len(h["allocatedPorts"])),
                           str(u["activeProcesses"]), str(u["totalMemoryMB"]), str(u["avgCpuPercent"]),
                           json.dumps(lim))
     elif args.component == "errors":
-        table = plain_table("COMPONENT", "BREAKER", "FAILURES", "NEXT RETRY", "HEALTH", "LAST ERROR")
+        table = output.plain_table("COMPONENT", "BREAKER", "FAILURES", "NEXT RETRY", "HEALTH", "LAST ERROR")
         for name, c in sorted(doc["components"].items()):
             cb, errs = c["circuitBreaker"], c["recentErrors"]
             table.add_row(name, cb["state"], str(cb["failureCount"]), cb["nextRetry"] or "-", c["healthStatus"],
                           (errs[-1]["message"] if errs else "-")[:60])
     elif args.component == "connections":  # reported by the edges
-        table = plain_table("WORKSPACE", "EDGE", "SESSION", "TRANSPORT", "CLIENT", "CONNECTED")
+        table = output.plain_table("WORKSPACE", "EDGE", "SESSION", "TRANSPORT", "CLIENT", "CONNECTED")
         for c in doc["connections"]:
             table.add_row(c["workspace"], c["edgeId"], c["sessionId"], c["transport"], c["clientName"] or "-",
                           c["connectedAt"])
     else:
-        table = plain_table("HOST", "STATUS", "ADDRESS", "WORKSPACES", "LAST SEEN", "NEW WORK")
+        table = output.plain_table("HOST", "STATUS", "ADDRESS", "WORKSPACES", "LAST SEEN", "NEW WORK")
         for host, a in sorted(doc["agents"].items()):
             table.add_row(host, a["status"], a["address"], str(len(a["workspaces"])), a["lastSeen"] or "-",
                           "yes" if a["acceptsNewWorkspaces"] else "no (breaker open)")
@@ -76,7 +70,7 @@ async def show_cmd(args: argparse.Namespace) -> int:
 
 
 async def validate_cmd(args: argparse.Namespace) -> int:
-    issues = await validate_state(AdminTarget(args.control_plane, args.token))
+    issues = await validate_state(AdminTarget.from_args(args))
     errors = sum(1 for i in issues if i["severity"] == "error")
     if args.output == "json":
         output.print_json({"ok": errors == 0, "errors": errors, "issues": issues})
@@ -86,7 +80,7 @@ async def validate_cmd(args: argparse.Namespace) -> int:
             console.print("[green]state is consistent: no issues[/]")
         else:
             style = {"error": "red", "warning": "yellow", "info": "dim"}
-            table = plain_table("SEVERITY", "COMPONENT", "WORKSPACE", "HOST", "ISSUE")
+            table = output.plain_table("SEVERITY", "COMPONENT", "WORKSPACE", "HOST", "ISSUE")
             for i in issues:
                 table.add_row(f"[{style[i['severity']]}]{i['severity']}[/]", i["component"], i["workspace"] or "-",
                               i["host"] or "-", i["issue"])

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rich.console import Console
-from rich.table import Table
 
 from mcpfleet.cli import output
 from mcpfleet.cli.admin_link import (
@@ -36,16 +35,9 @@ def register(sub: Any) -> None:
     register_changes(ws_sub)
 
 
-def target(args: argparse.Namespace) -> AdminTarget:
-    return AdminTarget(args.control_plane, args.token)
-
-
 async def list_cmd(args: argparse.Namespace) -> int:
-    rows = await list_workspaces(target(args))
-    if args.output == "json":
-        output.print_json(rows)
-    else:
-        output.print_workspaces(rows)
+    rows = await list_workspaces(AdminTarget.from_args(args))
+    output.emit(args.output, rows, output.print_workspaces)
     return 0
 
 
@@ -94,7 +86,7 @@ async def _spin(args: argparse.Namespace, text: str, call: Awaitable[T]) -> T:
 
 
 async def get_cmd(args: argparse.Namespace) -> int:
-    w = await get_workspace(target(args), args.name, args.show_secrets)
+    w = await get_workspace(AdminTarget.from_args(args), args.name, args.show_secrets)
     if args.output == "json":
         output.print_json(w)
         return 0
@@ -130,23 +122,23 @@ async def apply_cmd(args: argparse.Namespace) -> int:
         output.error(f"cannot read {args.file}: {err.strerror}")
         return 1
     name = args.name or args.file.stem
-    r = await _spin(args, f"applying {name}...", apply_workspace(target(args), name, content, args.wait))
+    r = await _spin(args, f"applying {name}...", apply_workspace(AdminTarget.from_args(args), name, content, args.wait))
     return _print_change(args, r)
 
 
 async def rollback_cmd(args: argparse.Namespace) -> int:
     r = await _spin(args, f"rolling {args.name} back to {args.revision}...",
-                    rollback_workspace(target(args), args.name, args.revision, args.wait))
+                    rollback_workspace(AdminTarget.from_args(args), args.name, args.revision, args.wait))
     return _print_change(args, r)
 
 
 async def delete_cmd(args: argparse.Namespace) -> int:
-    return _print_change(args, await delete_workspace(target(args), args.name))
+    return _print_change(args, await delete_workspace(AdminTarget.from_args(args), args.name))
 
 
 async def action_cmd(args: argparse.Namespace) -> int:
     w = await _spin(args, f"{args.verb} {args.name}...",
-                    workspace_action(target(args), args.verb, args.name, args.wait))
+                    workspace_action(AdminTarget.from_args(args), args.verb, args.name, args.wait))
     if args.output == "json":
         output.print_json({**w, "startTime": rfc3339(w["startTime"])})
     else:
@@ -155,13 +147,11 @@ async def action_cmd(args: argparse.Namespace) -> int:
 
 
 async def history_cmd(args: argparse.Namespace) -> int:
-    revs = await workspace_history(target(args), args.name, args.limit)
+    revs = await workspace_history(AdminTarget.from_args(args), args.name, args.limit)
     if args.output == "json":
         output.print_json(revs)
         return 0
-    table = Table(box=None, header_style="bold")
-    for col in ("REVISION", "TIME", "AUTHOR", "CHANGE"):
-        table.add_column(col)
+    table = output.plain_table("REVISION", "TIME", "AUTHOR", "CHANGE")
     for r in revs:
         table.add_row(r["revision"][:12], r["time"], r["author"], r["subject"])
     Console().print(table)
