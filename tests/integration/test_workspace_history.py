@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -256,3 +257,18 @@ async def test_shutting_down_mid_apply_puts_the_last_accepted_file_back(tmp_path
         n.cancel_scope.cancel()  # what the control plane's shutdown does
     assert (d / "a.json").read_bytes() == ws("good")
     assert not (d / "b.json").exists()
+
+
+async def test_periodic_reread_leaves_files_being_saved_to_the_watcher(tmp_path: Path, nursery: trio.Nursery) -> None:
+    d = tmp_path / "workspaces"
+    d.mkdir()
+    for name in ("old", "fresh", "skewed", "gone"):
+        (d / f"{name}.json").write_bytes(ws(name))
+    ops = await start(d, nursery)
+    (d / "gone.json").unlink()  # known in memory, deleted on disk: the re-read must see that
+    watcher = ConfigWatcher(ops, d, debounce_seconds=0.5, ttl_seconds=60)
+    now = time.time()
+    os.utime(d / "old.json", (now - 2.5, now - 2.5))  # in_flight_seconds is 2 s here
+    os.utime(d / "fresh.json", (now - 1.5, now - 1.5))
+    os.utime(d / "skewed.json", (now + 3600, now + 3600))  # mtime ahead of our clock
+    assert watcher.settled_names(now) == {"old", "skewed", "gone"}
