@@ -35,7 +35,8 @@ async def serve(settings: AgentSettings, shutdown: trio.Event) -> None:
     timers = settings.timers()
     async with open_bridge() as bridge, httpx.AsyncClient() as http, trio.open_nursery() as nursery:
         pool = WorkerPool(nursery, settings.state_dir, settings.address, timers, http,
-                          host_id=settings.host_id)
+                          host_id=settings.host_id, spares=settings.spare_workers)
+        await pool.fill_spares()
         restored = await pool.restore()
         if restored:
             log.info("found %d workers in the state file", restored)
@@ -53,7 +54,7 @@ async def serve(settings: AgentSettings, shutdown: trio.Event) -> None:
                 await pool.stop_all()
         else:
             log.info("leaving %d workers running (on_exit = keep)", len(pool.supervisors))
-            await pool.detach_all()
+            await pool.detach_all()  # reaps the spares: SIGKILL after stop_grace, so bounded
         nursery.cancel_scope.cancel()
 
 

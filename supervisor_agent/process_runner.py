@@ -71,20 +71,29 @@ def _limited(argv: list[str]) -> list[str]:
     return [sys.executable, "-c", code, *argv]
 
 
+async def _open(argv: list[str], log_path: Path, cwd: Path, stdin: int) -> trio.Process:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log_file:
+        return await trio.lowlevel.open_process(
+            _limited(argv), stdin=stdin, stdout=log_file, stderr=log_file, env=worker_env(),
+            start_new_session=True, cwd=str(cwd),
+        )
+
+
 async def spawn(spec: WorkerSpec) -> trio.Process:
     """Start the worker in its own session with its log file; returns the trio Process."""
-    spec.log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(spec.log_path, "ab") as log_file:
-        proc = await trio.lowlevel.open_process(
-            _limited(worker_argv(spec)),
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=log_file,
-            env=worker_env(),
-            start_new_session=True,
-            cwd=str(spec.config_path.parent),
-        )
+    proc = await _open(worker_argv(spec), spec.log_path, spec.config_path.parent, subprocess.DEVNULL)
     log.info("started worker %s pid %d on port %d", spec.workspace, proc.pid, spec.port)
+    return proc
+
+
+async def spawn_spare(log_path: Path, cwd: Path) -> trio.Process:
+    """Start a spare worker (`worker --spare`, see spare_worker.py) exactly like a worker (rlimit
+    wrapper, explicit env, own session, output appended to `log_path`), but with a pipe from us
+    as its stdin: its assignment comes there, and EOF (our exit) ends it. `proc.stdin` is ours."""
+    proc = await _open([sys.executable, "-m", "supervisor_agent.worker", "--spare"], log_path, cwd,
+                       subprocess.PIPE)
+    log.info("started spare worker pid %d", proc.pid)
     return proc
 
 

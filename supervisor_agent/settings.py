@@ -50,6 +50,8 @@ class AgentSettings(BaseModel):
     restart_max: float = Field(60.0, ge=0, description="longest restart delay")
     restart_reset: float = Field(600.0, ge=0, description="seconds healthy that reset the backoff")
     max_starts: int = Field(4, ge=1, description="worker starts in progress at once on this host")
+    spare_workers: int = Field(1, ge=0, description="idle pre-warmed worker processes (imports "
+                               "done) kept to hand the next worker start to; 0 disables")
     log_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="worker log size that "
                                "triggers a copy-truncate rotation")
     reconnect_max: float = Field(10.0, gt=0, description="longest delay between reconnects")

@@ -24,6 +24,8 @@ Shape (ARCHITECTURE section 3):
   kills the backend's group) and anything still alive after 2.5 s is SIGKILLed. The SDK starts
   each backend with `start_new_session=True`, so a killpg of the worker's group does not reach them.
 - When serving, one JSON line on stdout: {"event": "ready", "service": "worker", ...}.
+- `--spare` alone: do the imports, then wait on stdin for the workspace to serve (a pre-warmed
+  spare the agent hands its next start to; `worker_spare.py`, agent side `spare_worker.py`).
 """
 
 # ruff: noqa: E402  (the precheck below runs before the heavy imports)
@@ -247,4 +249,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--spare"]:  # a pre-warmed spare: the imports above are done (worker_spare.py)
+        from supervisor_agent.worker_spare import wait_for_assignment
+
+        sys.exit(wait_for_assignment(main))
     sys.exit(main())

@@ -5,7 +5,8 @@ WorkerState of each (the full snapshot sent on every connect), the set of worksp
 state changed since the link last sent them (latest value wins), the host-wide semaphore of
 starts in progress (at most `Timers.max_starts`), and the local state file of running workers
 (`worker_records`), rewritten whenever a worker's pid changes, from which `restore` re-adopts
-the workers an earlier agent left running.
+the workers an earlier agent left running; and the agent's pre-warmed spare workers
+(`spare_worker.py`: `spares` of them, which workers are started from; never workspace processes).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import trio
 
 from mcpfleet.model import Assignment, AssignmentSet, WorkerState
 from supervisor_agent.reconcile import is_newer, plan
+from supervisor_agent.spare_worker import SpareWorkers
 from supervisor_agent.worker_records import WorkerRecord, load_records, save_records
 from supervisor_agent.worker_supervisor import Timers, WorkerSupervisor
 
@@ -26,10 +28,11 @@ log = logging.getLogger(__name__)
 
 
 class WorkerPool:
-    """See module docstring. Call `apply` for each AssignmentSet; `stop_all` on exit."""
+    """See module docstring. Call `fill_spares` once, `apply` for each AssignmentSet,
+    `stop_all` or `detach_all` on exit (both reap the spares)."""
 
     def __init__(self, nursery: trio.Nursery, state_dir: Path, bind_host: str, timers: Timers,
-                 http: httpx.AsyncClient, host_id: str = "") -> None:
+                 http: httpx.AsyncClient, host_id: str = "", spares: int = 0) -> None:
         self.nursery = nursery
         self.state_dir = state_dir
         self.bind_host = bind_host
@@ -44,6 +47,12 @@ class WorkerPool:
         self.host_id = host_id
         self.starts = trio.Semaphore(timers.max_starts)
         self.records: dict[str, WorkerRecord] = {}
+        self.spares = SpareWorkers(nursery, state_dir, spares, timers.stop_grace, timers.log_max_bytes,
+                                   busy=lambda: self.starts.value < timers.max_starts)
+
+    async def fill_spares(self) -> None:
+        """Start the spare workers (`spares` of them); later starts refill them."""
+        await self.spares.fill()
 
     def _report(self, state: WorkerState) -> None:
         self.states[state.workspace] = state
@@ -82,7 +91,8 @@ class WorkerPool:
                 continue
             assignment = Assignment(ws, config_json, rec.config_version, rec.port)
             sup = WorkerSupervisor(assignment, self.state_dir, self.bind_host, self.timers,
-                                   self.http, self._report, starts=self.starts, adopt=rec)
+                                   self.http, self._report, starts=self.starts, adopt=rec,
+                                   start_process=self.spares.start)
             self.supervisors[ws] = sup
             await self.nursery.start(sup.run)
         return len(records)
@@ -127,7 +137,7 @@ class WorkerPool:
             for assignment in todo.start:
                 sup = WorkerSupervisor(assignment, self.state_dir, self.bind_host, self.timers,
                                        self.http, self._report, self.states.get(assignment.workspace),
-                                       starts=self.starts)
+                                       starts=self.starts, start_process=self.spares.start)
                 self.supervisors[assignment.workspace] = sup
                 await self.nursery.start(sup.run)
             self.applied = (desired.boot_id, desired.generation)
@@ -137,8 +147,10 @@ class WorkerPool:
         await self.supervisors.pop(workspace).stop()
 
     async def stop_all(self) -> None:
-        """Stop every worker (the agent's `on_exit = stop`), in parallel, and wait for each."""
+        """Stop every worker (the agent's `on_exit = stop`) and reap the spares, all in parallel,
+        and wait for each."""
         async with trio.open_nursery() as stops:
+            stops.start_soon(self.spares.aclose)
             for ws in list(self.supervisors):
                 stops.start_soon(self._stop, ws)
 
@@ -146,6 +158,7 @@ class WorkerPool:
         """Leave every worker running and end supervision (the agent's `on_exit = keep`); the
         state file keeps naming them for the next agent."""
         async with trio.open_nursery() as detaches:
+            detaches.start_soon(self.spares.aclose)  # spares are never left behind
             for sup in list(self.supervisors.values()):
                 detaches.start_soon(sup.detach)
         self.supervisors.clear()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -79,14 +79,19 @@ class WorkerSupervisor:
     """Supervises one worker. Use `await nursery.start(sup.run)`; stop with `await sup.stop()`.
 
     `starts` is the host-wide semaphore of starts in progress; `adopt` a record of a worker
-    left running by an earlier agent (re-adopted only if pid and create time still match).
+    left running by an earlier agent (re-adopted only if pid and create time still match);
+    `start_process` starts the worker of a spec (default `process_runner.spawn`; the pool's
+    `SpareWorkers.start` hands it to a pre-warmed spare).
     """
 
     def __init__(self, assignment: Assignment, state_dir: Path, bind_host: str, timers: Timers,
                  http: httpx.AsyncClient, report: Callable[[WorkerState], None],
                  previous: WorkerState | None = None, starts: trio.Semaphore | None = None,
-                 adopt: WorkerRecord | None = None) -> None:
+                 adopt: WorkerRecord | None = None,
+                 start_process: Callable[[process_runner.WorkerSpec], Awaitable[trio.Process]]
+                 = process_runner.spawn) -> None:
         self.assignment = assignment
+        self.start_process = start_process
         self.bind_host = bind_host
         self.timers = timers
         self.http = http
@@ -192,7 +197,7 @@ class WorkerSupervisor:
         log.info("worker %s: start began (%d in progress)", self.assignment.workspace,
                  self.timers.max_starts - self.starts.value)
         try:
-            proc = await process_runner.spawn(self.spec)
+            proc = await self.start_process(self.spec)
         except OSError as err:
             self._release_slot()
             self._error("spawn", str(err))
