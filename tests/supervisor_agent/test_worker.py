@@ -219,3 +219,54 @@ async def test_sigterm_exits_promptly_and_leaves_no_backend(tmp_path: Path) -> N
         assert rc == -signal.SIGTERM  # uvicorn re-raises the SIGTERM once it has shut down
         psutil.wait_procs(children, timeout=0.5)
         assert not alive(children), alive(children)  # a zombie is gone: init reaps it when it can
+
+
+def test_the_worker_server_stops_without_uvicorns_fixed_pauses_and_still_drains() -> None:
+    """worker._Server: an exit request ends serving in milliseconds (uvicorn alone takes 0.1-0.2 s:
+    a 0.1 s main-loop tick plus a fixed 0.1 s pause), and a request in flight still completes."""
+    import asyncio
+
+    import uvicorn
+
+    from supervisor_agent.worker import _Server
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["path"] == "/slow":
+            await asyncio.sleep(0.3)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"done"})
+
+    async def main() -> tuple[list[float], float, str]:
+        idle_stops = []
+        for pause in (0.21, 0.23, 0.25, 0.27, 0.29):  # at various points of uvicorn's 0.1 s tick
+            server = _Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning"))
+            serving = asyncio.create_task(server.serve())
+            while not server.started:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(pause)
+            t0 = time.perf_counter()
+            server.handle_exit(signal.SIGTERM, None)
+            server._captured_signals.clear()  # else uvicorn re-raises the SIGTERM at us once stopped
+            await serving
+            idle_stops.append(time.perf_counter() - t0)
+
+        server = _Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning"))
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        async with httpx.AsyncClient() as http:
+            slow = asyncio.create_task(http.get(f"http://127.0.0.1:{port}/slow"))
+            await asyncio.sleep(0.1)
+            t0 = time.perf_counter()
+            server.handle_exit(signal.SIGTERM, None)
+            server._captured_signals.clear()  # else uvicorn re-raises the SIGTERM at us once stopped
+            body = (await slow).text
+            await serving
+        return idle_stops, time.perf_counter() - t0, body
+
+    idle_stops, busy_stop, body = asyncio.run(main())
+    print(f"worker server stop: idle {[round(s * 1000, 1) for s in idle_stops]} ms, with a 0.3 s "
+          f"request in flight {busy_stop * 1000:.0f} ms")
+    assert max(idle_stops) < 0.04
+    assert body == "done" and 0.15 < busy_stop < 0.5
