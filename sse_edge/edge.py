@@ -17,7 +17,7 @@ from mcpfleet.model import Route
 from sse_edge.proxy_session import ProxySession
 from sse_edge.routing_table import Resolver, RoutingTable
 from sse_edge.sessions import SessionRegistry
-from sse_edge.upstream import UpstreamError, make_client
+from sse_edge.upstream import UpstreamError
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,10 @@ class Edge:
         self.admin_urls: list[str] = []
 
     def start(self, nursery: trio.Nursery) -> None:
-        """Create the shared HTTP client, adopt `nursery` for session tasks, start the idle reaper."""
-        self._client = make_client()
+        """Create the shared HTTP client (forwarding to peer edges, sessionless requests), adopt
+        `nursery` for session tasks, start the idle reaper."""
+        self._client = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), trust_env=False,
+                                         follow_redirects=False)
         self._nursery = nursery
         self.closing = False
         nursery.start_soon(self._reap_idle)
@@ -128,7 +130,7 @@ class Edge:
         """Open a client session of `workspace` with its own upstream session. Raises
         UpstreamError when the worker cannot be reached."""
         session_id = self.sessions.new_id(workspace)
-        proxy = ProxySession(session_id, workspace, route, client=self.client, route_source=self.fresh_route,
+        proxy = ProxySession(session_id, workspace, route, route_source=self.fresh_route,
                              queue_size=self.options.queue_messages, streaming_client=streaming_client)
 
         async def supervise(task_status: trio.TaskStatus[None]) -> None:

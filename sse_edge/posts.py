@@ -308,7 +308,7 @@ class PublicASGI:
                                     headers=[(b"retry-after", b"2")]) from None
                 headers.append((b"mcp-session-id", proxy.session_id.encode()))
                 answer = await self._forward(proxy, message, kind, workspace)
-                if answer is not None and "error" in answer:
+                if answer is not None and "error" in json.loads(answer):
                     self.edge.end_session(proxy.session_id, "initialize failed")
             elif (header(scope, "mcp-protocol-version") or "") in HANDSHAKE_FREE_VERSIONS:
                 await self._sessionless(scope, send, workspace, body)
@@ -320,7 +320,7 @@ class PublicASGI:
         if answer is None:
             await respond(send, 202, b"", [*headers])
             return
-        data = json.dumps(answer, separators=(",", ":")).encode()
+        data = answer.encode()
         accept = (header(scope, "accept") or "").lower()
         if "text/event-stream" in accept and "application/json" not in accept and "*/*" not in accept:
             await respond(send, 200, b"event: message\r\ndata: " + data + b"\r\n\r\n",
@@ -328,9 +328,9 @@ class PublicASGI:
         else:
             await respond(send, 200, data, [*_JSON, *headers])
 
-    async def _forward(self, proxy: Any, message: dict[str, Any], kind: str, workspace: str) -> dict[str, Any] | None:
+    async def _forward(self, proxy: Any, message: dict[str, Any], kind: str, workspace: str) -> str | None:
         try:
-            answer: dict[str, Any] | None = await proxy.forward(message, kind, wait=kind == "request")
+            answer: str | None = await proxy.forward(message, kind, wait=kind == "request")
         except UpstreamError as err:
             log.warning("workspace %s: %s", workspace, err)
             raise HttpError(502, f"workspace {workspace!r} worker unreachable") from None

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import trio
 
 from mcpfleet.errors import NotFound, Unavailable
@@ -43,6 +43,8 @@ from sse_edge.upstream import UpstreamError, UpstreamSession, open_upstream, pos
 
 log = logging.getLogger(__name__)
 
+_RESPONSE_HEAD = re.compile(r'\{"jsonrpc":"2\.0","id":"(e[0-9]+)","(?:result|error)":')
+"""How the MCP SDK serialises an answer to one of the edge's ids (pydantic field order)."""
 RECONNECT_MIN_SECONDS = 0.1
 RECONNECT_MAX_SECONDS = 2.0
 
@@ -69,7 +71,7 @@ class _Waiter:
     """A POST (Streamable HTTP) waiting for the answer to one of its requests."""
 
     done: trio.Event = field(default_factory=trio.Event)
-    answer: dict[str, Any] | None = None
+    answer: str | None = None  # JSON text
 
 
 RouteSource = Callable[[str, bool], Awaitable[Route]]
@@ -81,13 +83,12 @@ class ProxySession:
     (raises UpstreamError when the first upstream cannot be opened)."""
 
     def __init__(
-        self, session_id: str, workspace: str, route: Route, *, client: httpx.AsyncClient,
-        route_source: RouteSource, queue_size: int = 256, streaming_client: bool = True,
+        self, session_id: str, workspace: str, route: Route, *, route_source: RouteSource,
+        queue_size: int = 256, streaming_client: bool = True,
     ) -> None:
         self.session_id = session_id
         self.workspace = workspace
         self.route = route
-        self.client = client
         self.route_source = route_source
         self.streaming_client = streaming_client  # legacy SSE: the client always has a stream
         self.pending = PendingTable()
@@ -108,6 +109,7 @@ class ProxySession:
         self._out_send, self.outbox = trio.open_memory_channel[str](queue_size)
         self._scope = trio.CancelScope()
         self._wake_timeouts = trio.Event()
+        self._internal_answered = trio.Event()  # the answer to the edge's replayed initialize came
         self._announced: tuple[str, str, str] = (route.status, route.health, route.breaker)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -122,7 +124,7 @@ class ProxySession:
         self._scope.cancel()
         self._out_send.close()
         for edge_id, waiter in list(self.waiters.items()):
-            waiter.answer = error_response(None, JSONRPC_UNAVAILABLE, f"session closed: {reason}")
+            waiter.answer = _text(error_response(None, JSONRPC_UNAVAILABLE, f"session closed: {reason}"))
             waiter.done.set()
             self.waiters.pop(edge_id, None)
 
@@ -134,13 +136,13 @@ class ProxySession:
         with self._scope:
             try:
                 async with trio.open_nursery() as nursery:
-                    upstream = await open_upstream(nursery, self.client, self.route.base_url + "/sse")
+                    upstream = await open_upstream(nursery, self.route.base_url + "/sse", self._from_upstream)
                     self._set_upstream(upstream)
                     nursery.start_soon(self._expire_loop)
                     task_status.started()
                     started = True
                     while True:
-                        await self._pump(upstream)
+                        await upstream.ended.wait()
                         self._upstream_lost(upstream.end_reason or "upstream stream ended")
                         upstream = await self._reconnect(nursery)
             except BaseExceptionGroup as group:
@@ -156,37 +158,44 @@ class ProxySession:
         self.upstream = upstream
         self.upstream_ready.set()
 
-    async def _pump(self, upstream: UpstreamSession) -> None:
-        async for data in upstream.messages:
-            self._from_upstream(data)
-
     def _from_upstream(self, data: str) -> None:
+        head = _RESPONSE_HEAD.match(data)
+        if head is not None:  # the worker's own shape for an answer: swap the id without parsing it all
+            quoted = slice(head.start(1) - 1, head.end(1) + 1)
+            self._answered(head.group(1), lambda cid: data[:quoted.start] + _text(cid) + data[quoted.stop:])
+            return
         try:
             message = json.loads(data)
         except ValueError:
             log.warning("workspace %s: worker sent invalid JSON; dropped", self.workspace)
             return
         if isinstance(message, dict) and "method" not in message and "id" in message:
-            pending = self.pending.pop(message.get("id"))
-            if pending is None:
-                return  # expired or never ours: the client already had its answer
-            self.active_requests = max(0, self.active_requests - 1)
-            if pending.internal:
-                return
-            message["id"] = pending.client_id
-            waiter = self.waiters.pop(pending.edge_id, None)
-            if waiter is not None:
-                waiter.answer = message
-                waiter.done.set()
-                return
-            self.to_client(json.dumps(message, separators=(",", ":")), already_json=True)
+            self._answered(message["id"], lambda cid: _text(dict(message, id=cid)))
             return
-        self.to_client(data, already_json=True)
+        self.to_client(data)
 
-    def to_client(self, message: dict[str, Any] | str, *, already_json: bool = False) -> None:
-        """Queue one message for the client's stream. A full queue: a legacy-SSE client is
-        disconnected (it does not read); a Streamable HTTP client without an open GET stream
-        loses the notification (it chose not to listen)."""
+    def _answered(self, edge_id: Any, with_client_id: Callable[[Any], str]) -> None:
+        """Route the worker's answer to request `edge_id` (JSON text from `with_client_id(client id)`)
+        to the POST waiting for it or to the client's stream; an unknown id is dropped."""
+        pending = self.pending.pop(edge_id)
+        if pending is None:
+            return  # expired or never ours: the client already had its answer
+        self.active_requests = max(0, self.active_requests - 1)
+        if pending.internal:
+            self._internal_answered.set()
+            return
+        answer = with_client_id(pending.client_id)
+        waiter = self.waiters.pop(pending.edge_id, None)
+        if waiter is not None:
+            waiter.answer = answer
+            waiter.done.set()
+            return
+        self.to_client(answer)
+
+    def to_client(self, message: dict[str, Any] | str) -> None:
+        """Queue one message (a dict, or JSON text) for the client's stream. A full queue: a
+        legacy-SSE client is disconnected (it does not read); a Streamable HTTP client without an
+        open GET stream loses the notification (it chose not to listen)."""
         if self.closed.is_set():
             return
         data = message if isinstance(message, str) else json.dumps(message, separators=(",", ":"))
@@ -247,7 +256,8 @@ class ProxySession:
             target = route or self.route
             if target.status in ("running", "starting") and target.port > 0:
                 try:
-                    upstream = await open_upstream(nursery, self.client, target.base_url + "/sse", timeout=2.0)
+                    upstream = await open_upstream(nursery, target.base_url + "/sse", self._from_upstream,
+                                                   timeout=2.0)
                     await self._replay_initialize(upstream)
                 except (UpstreamError, trio.TooSlowError) as err:
                     log.debug("reconnect %s: %s", self.workspace, err)
@@ -269,19 +279,21 @@ class ProxySession:
         if self.init_message is None:
             return
         pending = self.pending.add(None, "initialize", trio.current_time(), 5.0, internal=True)
+        self._internal_answered = trio.Event()
         message = dict(self.init_message, id=pending.edge_id)
         with trio.fail_after(5.0):
-            answer = await post_message(self.client, upstream, _dump(message))
+            answer = await post_message(upstream, _dump(message))
             if answer.status_code >= 300:
                 raise UpstreamError(f"replayed initialize refused: HTTP {answer.status_code}")
-            async for data in upstream.messages:  # the answer comes first on a fresh session
-                if f'"{pending.edge_id}"' in data:
-                    self.pending.pop(pending.edge_id)
-                    break
-            else:
+            async with trio.open_nursery() as nursery:  # the answer, or the upstream ending first
+                async def stop_when(event: trio.Event) -> None:
+                    await event.wait()
+                    nursery.cancel_scope.cancel()
+                nursery.start_soon(stop_when, self._internal_answered)
+                nursery.start_soon(stop_when, upstream.ended)
+            if not self._internal_answered.is_set():
                 raise UpstreamError("upstream ended during the replayed initialize")
-            await post_message(self.client, upstream,
-                               _dump({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            await post_message(upstream, _dump({"jsonrpc": "2.0", "method": "notifications/initialized"}))
 
     # -- timeouts ----------------------------------------------------------------------------
 
@@ -303,7 +315,7 @@ class ProxySession:
                     body = _dump(cancelled_notification(pending.edge_id, f"timed out after {seconds:g} s"))
                     with trio.move_on_after(2.0):
                         try:
-                            await post_message(self.client, upstream, body)
+                            await post_message(upstream, body)
                         except UpstreamError:
                             pass
 
@@ -311,7 +323,7 @@ class ProxySession:
         self.active_requests = max(0, self.active_requests - 1)
         if pending.internal:
             return
-        answer = error_response(pending.client_id, code, message)
+        answer = _text(error_response(pending.client_id, code, message))
         waiter = self.waiters.pop(pending.edge_id, None)
         if waiter is not None:
             waiter.answer = answer
@@ -321,10 +333,10 @@ class ProxySession:
 
     # -- from the client ------------------------------------------------------------------------
 
-    async def forward(self, message: dict[str, Any], kind: str, *, wait: bool) -> dict[str, Any] | None:
+    async def forward(self, message: dict[str, Any], kind: str, *, wait: bool) -> str | None:
         """Send one client message upstream. `kind` is from `pending.classify`. A request is
         tracked under a fresh edge id; with `wait` (Streamable HTTP) its answer (or the edge's
-        JSON-RPC error) is returned, else the answer goes to the client's stream. While the
+        JSON-RPC error) is returned as JSON text, else the answer goes to the client's stream. While the
         upstream is re-opening, the message waits (bounded by the request's timeout). Raises
         UpstreamError when the worker refuses or cannot be reached."""
         self.last_activity = datetime.now(UTC)
@@ -365,7 +377,7 @@ class ProxySession:
                     return waiter.answer
                 return None
         try:
-            answer = await post_message(self.client, upstream, _dump(message))
+            answer = await post_message(upstream, _dump(message))
         except UpstreamError:
             if pending is not None and self.pending.pop(pending.edge_id) is not None:
                 self._answer_error(pending, JSONRPC_UNAVAILABLE, f"workspace {self.workspace} worker unreachable")
@@ -378,5 +390,9 @@ class ProxySession:
         return waiter.answer
 
 
+def _text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
 def _dump(message: dict[str, Any]) -> bytes:
-    return json.dumps(message, separators=(",", ":")).encode()
+    return _text(message).encode()
