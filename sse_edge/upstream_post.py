@@ -32,7 +32,11 @@ class UpstreamPoster:
 
     async def post(self, body: bytes, content_type: str = "application/json") -> tuple[int, bytes]:
         """POST `body` to the URL; return (HTTP status, response body). Raises PostError."""
-        async with self._lock:
+        try:  # uncontended (one request at a time): no scheduling round before the send
+            self._lock.acquire_nowait()
+        except trio.WouldBlock:
+            await self._lock.acquire()
+        try:
             for attempt in (1, 2):
                 fresh = self._http is None
                 try:
@@ -45,6 +49,8 @@ class UpstreamPoster:
                         raise PostError(f"POST {self.host}:{self.port}{self.target}: {type(err).__name__}: {err}") \
                             from None
             raise AssertionError("unreachable")
+        finally:
+            self._lock.release()
 
     async def _exchange(self, body: bytes, content_type: str) -> tuple[int, bytes]:
         if self._http is None:
