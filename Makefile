@@ -48,9 +48,8 @@ $(PROXY_VENV)/.installed: bench/mcp-proxy-constraints.txt
 	touch $@
 
 bench: $(STAMP) $(PROXY_VENV)/.installed
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,bench]'
 	$(BIN)/python -m bench.run
-	$(BIN)/python -m bench.run --profile --rounds 2
+	$(BIN)/python -m bench.critical_path
 
 clean:
 	rm -rf $(VENV) .mcpfleet .pytest_cache .mypy_cache .ruff_cache

@@ -2,15 +2,13 @@
 `mcp-proxy` chain (SSE -> stdio -> SSE, mcp-proxy 0.13.0 in its own venv: it needs mcp < 2), in
 ONE run, alternating targets round by round; medians and ratios to direct.
 
-    python -m bench.run [--rounds 5] [--calls 60] [--profile]   (make bench)
+    python -m bench.run [--rounds 5] [--calls 60]   (make bench)
 
 Measured per target (official `mcp` client, legacy SSE; Streamable HTTP for direct and edge):
 - tools/call `echo` round trip, c=1 (p50, p90) and c=8 (8 sessions calling at once; p50 and calls/s);
 - tools/call `big` returning 256 KiB, c=1 (p50);
 - connect + initialize (p50).
-Writes bench/results.md and bench/results.json. `--profile` instead runs the edge under
-pyinstrument and writes only bench/profile.txt (where the edge's time goes); the profiler slows
-the edge, so `make bench` measures first and profiles in a second, separate run.
+Writes bench/results.md and bench/results.json. Where the edge's time goes: bench.critical_path.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -65,12 +62,8 @@ def start_worker(logs: Path) -> tuple[subprocess.Popen[bytes], int]:
     return proc, port
 
 
-def start_edge(worker_port: int, logs: Path, profile: bool) -> tuple[subprocess.Popen[bytes], str]:
-    argv = [sys.executable]
-    if profile:
-        argv += ["-m", "pyinstrument", "-r", "text", "--show-all",
-                 "-o", str(OUT / "profile.txt")]
-    argv += ["-m", "bench.edge_static", "--worker-port", str(worker_port)]
+def start_edge(worker_port: int, logs: Path) -> tuple[subprocess.Popen[bytes], str]:
+    argv = [sys.executable, "-m", "bench.edge_static", "--worker-port", str(worker_port)]
     err = open(logs / "edge.log", "ab")  # noqa: SIM115
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, cwd=ROOT)
     assert proc.stdout is not None
@@ -238,7 +231,7 @@ async def main_async(args: argparse.Namespace) -> None:
     worker = edge = proxy = None
     try:
         worker, port = start_worker(logs)
-        edge, edge_url = start_edge(port, logs, args.profile)
+        edge, edge_url = start_edge(port, logs)
         proxy, proxy_url = start_mcp_proxy(port, logs)
         targets: dict[str, Connect] = {
             "direct-sse": sse(f"http://127.0.0.1:{port}/sse"),
@@ -251,12 +244,9 @@ async def main_async(args: argparse.Namespace) -> None:
         results = await measure(targets, args.rounds, args.calls)
     finally:
         stop(proxy)
-        stop(edge, 120.0 if args.profile else 10.0)  # pyinstrument renders its report at exit
+        stop(edge)
         stop(worker)
     table = report(results)
-    if args.profile:  # the profiler slows the edge: this run's figures are not the benchmark's
-        print(f"profile: {OUT / 'profile.txt'} (figures of this profiled run not saved)")
-        return
     when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     meta = f"{when}, {os.cpu_count()} CPUs, rounds={args.rounds}, calls={args.calls}, python {sys.version.split()[0]}"
     (OUT / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
@@ -270,10 +260,7 @@ def main() -> None:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--calls", type=int, default=60)
-    p.add_argument("--profile", action="store_true", help="run the edge under pyinstrument; write only the profile")
     args = p.parse_args()
-    if args.profile and shutil.which("pyinstrument", path=str(Path(sys.executable).parent)) is None:
-        sys.exit("--profile needs pyinstrument (pip install -c constraints.txt '.[bench]')")
     trio.run(main_async, args)
 
 
