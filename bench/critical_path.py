@@ -12,7 +12,8 @@ calls with the official client, and prints the median of each stage:
   body read          app called -> request body in hand (Hypercorn delivers it)
   edge forward       body -> the upstream POST written to the worker's socket
   worker             upstream POST written -> the answer read from the worker's SSE stream
-  edge return        answer read -> written to the client's SSE stream
+  edge return        answer read -> its bytes handed to the client's socket (the first
+                     Hypercorn socket write after it; at c=1 that is the SSE event)
 
 The wrappers add a few microseconds per stage; the figures are for comparing stages, the
 end-to-end ratios are `bench.run`'s.
@@ -38,9 +39,10 @@ def instrumented_edge(worker_port: int, out: Path) -> None:
     import atexit
 
     import hypercorn.protocol.h11 as hyper_h11
+    import hypercorn.trio.tcp_server as hyper_tcp
 
     from bench import edge_static
-    from sse_edge import http11, posts, streams
+    from sse_edge import http11, posts
 
     now = time.perf_counter
     marks: dict[str, float] = {}
@@ -82,14 +84,7 @@ def instrumented_edge(worker_port: int, out: Path) -> None:
             stage("worker", "posted", "answer")
         original_on_body(self, body)
     http11.Http11Connection.on_body = on_body  # type: ignore[method-assign]
-    original_pump = streams._pump
-
-    async def pump(edge: Any, session: Any, send: Any) -> None:
-        async def timed_send(message: Any) -> None:
-            await send(message)
-            stage("edge return", "answer", "returned")
-        await original_pump(edge, session, timed_send)
-    streams._pump = pump  # type: ignore[assignment]
+    wrap(hyper_tcp.TCPServer, "protocol_send", before=lambda *_: stage("edge return", "answer", "returned"))
     atexit.register(lambda: out.write_text(json.dumps(samples)))
     sys.argv = ["bench.edge_static", "--worker-port", str(worker_port)]
     edge_static.main()

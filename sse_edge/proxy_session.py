@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -108,7 +109,7 @@ class ProxySession:
         self.on_client_info: Callable[[], None] | None = None  # called when initialize names the client
         self._out_send, self.outbox = trio.open_memory_channel[str](queue_size)
         self._scope = trio.CancelScope()
-        self._wake_timeouts = trio.Event()
+        self._expiry = trio.CancelScope()  # the expiry loop's sleep; its deadline is the next expiry
         self._internal_answered = trio.Event()  # the answer to the edge's replayed initialize came
         self._announced: tuple[str, str, str] = (route.status, route.health, route.breaker)
 
@@ -298,12 +299,12 @@ class ProxySession:
     # -- timeouts ----------------------------------------------------------------------------
 
     async def _expire_loop(self) -> None:
+        # Sleeps in `_expiry` until the earliest deadline; `forward` moves that scope's deadline
+        # earlier when it adds an earlier one (no task switch per request).
         while True:
             deadline = self.pending.next_deadline()
-            with trio.move_on_at(deadline if deadline is not None else trio.current_time() + 3600):
-                await self._wake_timeouts.wait()
-                self._wake_timeouts = trio.Event()
-                continue
+            with trio.CancelScope(deadline=math.inf if deadline is None else deadline) as self._expiry:
+                await trio.sleep_forever()
             for pending in self.pending.expire(trio.current_time()):
                 seconds = pending.deadline - pending.started_at
                 if pending.internal:
@@ -354,7 +355,8 @@ class ProxySession:
             pending = self.pending.add(message["id"], method, trio.current_time(),
                                        self.route.request_timeout_seconds)
             self.active_requests += 1
-            self._wake_timeouts.set()
+            if pending.deadline < self._expiry.deadline:
+                self._expiry.deadline = pending.deadline
             message = dict(message, id=pending.edge_id)
             if wait:
                 waiter = _Waiter()

@@ -171,6 +171,7 @@ async def test_stalled_call_times_out_at_the_configured_timeout(edge: RunningEdg
     async with httpx.AsyncClient(timeout=10) as client:
         headers = await mcp_session(client, url)
         other_headers = await mcp_session(client, url)
+        await trio.sleep(1.2)  # idle past the handshake's own deadlines: expiry must re-arm for new calls
         took: dict[str, float] = {}
         answers: dict[str, Any] = {}
 
