@@ -5,15 +5,20 @@ bearer tokens, ops routes only on the admin listener."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
 import httpx
+import httpx2
 import psutil
 import pytest
 import trio
+from mcp import ClientSession
+from mcp.client.sse import sse_client
+from mcp.client.streamable_http import streamable_http_client
 
 from mcpfleet.model import Route
 from sse_edge.app import create_app, edge_of, serve
@@ -177,6 +182,35 @@ async def test_bearer_token_required(edge: RunningEdge) -> None:
             assert resp.status_code == 200
         wrong = await client.get(edge.url + "/workspaces/locked/sse", headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401
+
+
+async def test_client_credentials_are_never_forwarded_upstream(edge: RunningEdge) -> None:
+    """What the worker sees of each transport's requests carries none of the client's credentials."""
+    secret = {"Authorization": f"Bearer {TOKEN}", "Cookie": "session=c00kie", "Proxy-Authorization": "Basic eA=="}
+    seen: dict[str, dict[str, str]] = {}
+
+    async def via(name: str, connect: Any) -> None:
+        async with connect as streams, ClientSession(streams[0], streams[1]) as session:
+            await session.initialize()
+            result = await session.call_tool("headers", {})
+            seen[name] = json.loads(result.content[0].text)  # type: ignore[union-attr]
+
+    url = edge.url + "/workspaces/locked"
+    await via("legacy SSE", sse_client(url + "/sse", headers=secret))
+    async with httpx2.AsyncClient(headers=secret, timeout=10) as client:  # the mcp SDK's own client type
+        await via("Streamable HTTP", streamable_http_client(url + "/mcp", http_client=client))
+    async with httpx.AsyncClient(headers=secret, timeout=10) as http:
+        meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {}}
+        resp = await http.post(url + "/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "headers", "arguments": {}, "_meta": meta}}, headers={
+            "Accept": ACCEPT, "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "headers"})
+        assert resp.status_code == 200, resp.text
+        seen["sessionless"] = json.loads(resp.json()["result"]["content"][0]["text"])
+    for name, headers in seen.items():
+        assert "content-type" in headers, (name, headers)  # the tool saw the forwarded request
+        leaked = {"authorization", "cookie", "proxy-authorization"} & set(headers)
+        assert not leaked, f"{name}: {leaked} reached the worker"
 
 
 async def test_ops_routes_only_on_the_admin_listener(edge: RunningEdge) -> None:
