@@ -64,7 +64,8 @@ class WorkerPool:
         ws = state.workspace
         if state.pid and state.create_time:
             rec: WorkerRecord | None = WorkerRecord(ws, state.pid, state.create_time, state.port,
-                                                    state.config_version, state.restart_count)
+                                                    state.config_version, state.restart_count,
+                                                    state.start_time)
         else:
             rec = None
         if self.records.get(ws) == rec:

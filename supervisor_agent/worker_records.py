@@ -4,8 +4,11 @@
 ```json
 {"schemaVersion": 1, "hostId": "h1",
  "workers": {"demo": {"pid": 123, "createTime": 1764480000.12, "port": 40000,
-                      "configVersion": "sha256:...", "restartCount": 0}}}
+                      "configVersion": "sha256:...", "restartCount": 0,
+                      "startTime": 1764480093.5}}}
 ```
+`startTime` (optional; epoch seconds) is when the worker started serving this workspace: later than
+`createTime` for a worker born as a pre-warmed spare (spare_worker.py), which may idle for long.
 Written atomically (temp file, fsync, rename) whenever a worker's pid changes. The workspace's
 config JSON lives beside it in `workers/<ws>.json` (written at each start). A file of another
 schema version, or one that does not parse, is ignored with a warning (workers then start anew).
@@ -37,10 +40,14 @@ class WorkerRecord:
     port: int
     config_version: str
     restart_count: int = 0
+    start_time: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"pid": self.pid, "createTime": self.create_time, "port": self.port,
-                "configVersion": self.config_version, "restartCount": self.restart_count}
+        out: dict[str, Any] = {"pid": self.pid, "createTime": self.create_time, "port": self.port,
+                               "configVersion": self.config_version, "restartCount": self.restart_count}
+        if self.start_time is not None:
+            out["startTime"] = self.start_time
+        return out
 
 
 def load_records(state_dir: Path) -> dict[str, WorkerRecord]:
@@ -54,7 +61,8 @@ def load_records(state_dir: Path) -> dict[str, WorkerRecord]:
             return {}
         return {
             ws: WorkerRecord(ws, int(w["pid"]), float(w["createTime"]), int(w["port"]),
-                             str(w["configVersion"]), int(w.get("restartCount", 0)))
+                             str(w["configVersion"]), int(w.get("restartCount", 0)),
+                             float(w["startTime"]) if "startTime" in w else None)
             for ws, w in data["workers"].items()
         }
     except FileNotFoundError:

@@ -179,7 +179,7 @@ class WorkerSupervisor:
             return None
         log.info("worker %s: re-adopted pid %d", rec.workspace, rec.pid)
         self._set(status=Status.RUNNING, health=Health.HEALTHY, pid=rec.pid,
-                  create_time=rec.create_time, start_time=rec.create_time,
+                  create_time=rec.create_time, start_time=rec.start_time or rec.create_time,
                   last_health_check=time.time())
         return proc
 

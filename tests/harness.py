@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -178,6 +179,36 @@ class Fleet:
                 return last
             time.sleep(0.2)
         raise TimeoutError(f"{workspace} not {status} within {timeout} s; last: {last}")
+
+
+def idle_spare(fleet: Fleet, timeout: float = 30.0, agent_log: str = "agent.log",
+               state_dir: str = "agent") -> tuple[int | None, float]:
+    """(pid of an unused, live spare worker of the fleet's agent that finished its imports,
+    seconds waited for one); (None, 0) when the agent runs none (`spare_workers = 0`). Read from
+    the agent's log and its spare log (`logs/_spare.log` in its state dir)."""
+    log, spare_log = fleet.root / "logs" / agent_log, fleet.root / state_dir / "logs" / "_spare.log"
+    start = time.monotonic()
+    while True:
+        text = log.read_text()
+        spawned = [int(p) for p in re.findall(r"started spare worker pid (\d+)", text)]
+        if not spawned:
+            return None, 0.0
+        used = {int(p) for p in re.findall(r"started worker \S+ pid (\d+) on port \d+ \(a spare", text)}
+        idle = spare_log.read_text() if spare_log.exists() else ""
+        for pid in reversed(spawned):
+            if pid not in used and f"spare worker pid {pid}: imports done" in idle and alive_pid(pid):
+                return pid, time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise TimeoutError(f"no idle spare worker within {timeout} s")
+        time.sleep(0.1)
+
+
+def alive_pid(pid: int) -> bool:
+    """True if `pid` exists and is not a zombie."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def tree_of(pid: int) -> list[psutil.Process]:

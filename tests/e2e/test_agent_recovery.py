@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from tests.harness import DEMO, Fleet, alive
+from tests.harness import DEMO, Fleet, alive, idle_spare
 
 pytestmark = pytest.mark.e2e
 
@@ -60,10 +60,17 @@ def test_control_plane_kill_9_down_10_s_agent_reconnects_without_restarts(fleet:
 def test_agent_kill_9_readopts_workers_and_leaves_unrelated_processes_alone(fleet: Fleet) -> None:
     before = fleet.wait_for("demo")
     worker = psutil.Process(before["pid"])
+    # The demo worker was born as the agent's spare (its first start took the spare): re-adopted
+    # by pid + create time all the same. The agent's new spare must not outlive the agent.
+    assert f"started worker demo pid {before['pid']} on port {before['port']} (a spare" in log_text(fleet)
+    spare_pid, _ = idle_spare(fleet)
+    assert spare_pid is not None
+    spare = psutil.Process(spare_pid)
     agent_index = next(i for i, s in enumerate(fleet.services) if s.name == "supervisor_agent")
     fleet.services[agent_index].stop(sig=9)
     time.sleep(1)
     assert alive([worker]), "workers live in their own sessions: an agent kill -9 leaves them"
+    assert not alive([spare]), "an idle spare exits on its stdin's EOF when the agent dies"
     state_dir = fleet.root / "agent"
     state = json.loads((state_dir / "workers-state.json").read_text())
     assert state["schemaVersion"] == 1
@@ -82,6 +89,7 @@ def test_agent_kill_9_readopts_workers_and_leaves_unrelated_processes_alone(flee
         after = fleet.wait_for("demo")
         assert (after["pid"], after["port"], after["restartCount"]) == (
             before["pid"], before["port"], before["restartCount"])
+        assert after["startTime"] == before["startTime"]  # its start, not the spare's creation
         logged = log_text(fleet)[marker:]
         assert f"worker demo: re-adopted pid {before['pid']}" in logged
         assert f"recorded pid {stranger.pid}" in logged and "not ours" in logged
@@ -134,10 +142,14 @@ def test_agent_sigterm_with_on_exit_keep_leaves_workers_for_the_next_agent(fleet
     fleet.services[i] = fleet.start_agent(fleet.host_id, fleet.port_range, "--on-exit", "keep")
     before = fleet.wait_for("demo")  # ... so this one started it anew
     worker = psutil.Process(before["pid"])
+    spare_pid, _ = idle_spare(fleet)
+    assert spare_pid is not None
+    spare = psutil.Process(spare_pid)
     assert fleet.services[i].stop() == 0  # SIGTERM: a clean exit that keeps its workers
     time.sleep(1)
     assert alive([worker])
     assert "leaving 1 workers running (on_exit = keep)" in log_text(fleet)
+    assert not alive([spare]) and "reaped 1 spare worker(s)" in log_text(fleet)  # never kept
     fleet.services[i] = fleet.start_agent(fleet.host_id, fleet.port_range)
     time.sleep(2)
     after = fleet.wait_for("demo")

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -20,23 +21,25 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import trio
 from mcp import ClientSession
 from mcp.client.sse import sse_client
 
 from mcpfleet.workspace import content_version
-from tests.harness import REPO, Fleet
+from tests.harness import REPO, Fleet, idle_spare
 
 pytestmark = pytest.mark.e2e
 
 ECHO = str(REPO / "tests" / "fixtures" / "echo_stdio_server.py")
 DEBOUNCE = 0.4
 GRACE = 20.0
-# The issue asks for the new config to serve within 5 s; on a quiet box it does (see the printed
-# figure). This 2-core box is shared by several test suites at once, where a FastMCP worker's cold
-# start alone has been measured at 5-15 s, so the end-to-end bound here is looser and the control
+# Issue 3: an edited file serves its new config within 5 s: the median of 3 successive edits is
+# held to that. Each single edit is only guarded by a loose bound: this 2-core box is shared by
+# several test suites at once, where one worker start has been measured at 5-15 s. The control
 # plane's own share (file saved -> new assignment) is held to 2 s.
+EDIT_SERVES_WITHIN = 5.0
 LOADED_BOX_LIMIT = 30.0
 CP_ENV = {"MCPFLEET_CONTROL_PLANE_CONFIG_DEBOUNCE": str(DEBOUNCE),
           "MCPFLEET_CONTROL_PLANE_CONFIG_CACHE_TTL": "2",
@@ -149,21 +152,64 @@ def history(fleet: Fleet, name: str) -> list[dict[str, Any]]:
     return list(revs)
 
 
+def wait_committed(fleet: Fleet, name: str, version: str, timeout: float = 15.0) -> None:
+    """Until `name`'s history holds `version` as a change by the watcher."""
+    deadline = time.monotonic() + timeout
+    while True:
+        subjects = [r["subject"] for r in history(fleet, name)]
+        if any(s.startswith(f"{name}: version {version} by watcher") for s in subjects):
+            return
+        assert time.monotonic() < deadline, subjects
+        time.sleep(0.2)
+
+
 # -- hot reload -------------------------------------------------------------------------------------
 
 async def test_an_edited_file_serves_its_new_config_within_5_s(fleet: Fleet) -> None:
+    """3 successive edits of alpha, each: save a new valid config (a plain truncate + write), then
+    time until the worker serves the new config's tools to the official client. Median <= 5 s."""
     path = fleet.workspaces / "alpha.json"
     assert await wait_tools(fleet, "alpha", ["add", "echo"], 30) >= 0
-    edited = json.dumps({"mcpServers": {"time": {"command": "mcp-server-time"}}})
-    written = time.time()
-    path.write_text(edited)  # a plain (truncate + write) save
-    elapsed = await wait_tools(fleet, "alpha", ["convert_time", "get_current_time"], LOADED_BOX_LIMIT)
-    reacted = reaction_seconds(fleet, "alpha", version_of(edited), written)
-    print(f"edited file -> new config serving in {elapsed:.2f} s "
-          f"(control plane sent it to the agent after {reacted:.2f} s; the rest is the worker's restart)")
-    assert reacted < 2.0
-    assert elapsed < LOADED_BOX_LIMIT
-    assert history(fleet, "alpha")[0]["subject"].startswith(f"alpha: version {version_of(edited)} by watcher")
+    time_tools, echo_tools = ["convert_time", "get_current_time"], ["add", "echo"]
+    edits = [(json.dumps({"mcpServers": {"time": {"command": "mcp-server-time"}}}), time_tools),
+             (spec(description="edit 2"), echo_tools),
+             (json.dumps({"description": "edit 3", "mcpServers": {"time": {"command": "mcp-server-time"}}}),
+              time_tools)]
+    figures = []
+    for n, (edited, tools) in enumerate(edits, 1):
+        # An operator's edits come seconds apart; the spare's refill (after each start ends)
+        # takes ~2-3 s of imports on this box. None when the agent runs with spare_workers = 0.
+        _, waited = await trio.to_thread.run_sync(idle_spare, fleet)
+        written = time.time()
+        path.write_text(edited)
+        elapsed = await wait_tools(fleet, "alpha", tools, LOADED_BOX_LIMIT)
+        reacted = reaction_seconds(fleet, "alpha", version_of(edited), written)
+        figures.append(elapsed)
+        print(f"edit {n}: new config serving in {elapsed:.2f} s (control plane sent it to the agent after "
+              f"{reacted:.2f} s; the rest is the worker's restart; {waited:.2f} s waited for the spare before)")
+        assert reacted < 2.0
+        assert elapsed < LOADED_BOX_LIMIT
+        # Committed once the control plane saw it running, which may trail the serving: the next
+        # edit waits for that (the control plane commits the file as it is then on disk).
+        await trio.to_thread.run_sync(wait_committed, fleet, "alpha", version_of(edited))
+    median = statistics.median(figures)
+    print(f"edited file -> new config serving: median {median:.2f} s of {[round(f, 2) for f in figures]}")
+    assert median <= EDIT_SERVES_WITHIN
+
+
+def test_the_spare_worker_is_no_workspace_process(fleet: Fleet) -> None:
+    """The agent's idle spare shows in no list, state file, usage figure or validation."""
+    pid, _ = idle_spare(fleet)
+    assert pid is not None and "--spare" in psutil.Process(pid).cmdline()
+    listed = fleet.list_workspaces()
+    recorded = json.loads((fleet.root / "agent" / "workers-state.json").read_text())["workers"]
+    assert pid not in {w["pid"] for w in listed.values()} | {w["pid"] for w in recorded.values()}
+    assert set(recorded) == {n for n, w in listed.items() if w["status"] == "running"}
+    code, res, err = cli(fleet, "state", "show", "resources")
+    assert code == 0, err
+    assert res["hosts"][fleet.host_id]["currentUsage"]["activeProcesses"] == len(recorded)
+    code, report, err = cli(fleet, "state", "validate")
+    assert code == 0 and report["ok"] and str(pid) not in json.dumps(report), report
 
 
 async def test_invalid_json_is_rejected_and_the_old_worker_serves_without_a_failed_call(fleet: Fleet) -> None:

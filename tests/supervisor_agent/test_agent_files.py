@@ -25,6 +25,10 @@ def test_state_file_round_trips_and_ignores_other_schema_versions(tmp_path: Path
     assert data["workers"]["demo"] == {"pid": 123, "createTime": 1764480000.25, "port": 40000,
                                        "configVersion": "sha256:x", "restartCount": 2}
     assert load_records(tmp_path) == {"demo": rec}
+    spare_born = WorkerRecord("demo", 123, 1764480000.25, 40000, "sha256:x", 2, start_time=1764483600.5)
+    save_records(tmp_path, "h1", {"demo": spare_born})  # a worker born as a spare started later
+    assert json.loads((tmp_path / "workers-state.json").read_text())["workers"]["demo"]["startTime"] == 1764483600.5
+    assert load_records(tmp_path) == {"demo": spare_born}
     (tmp_path / "workers-state.json").write_text(json.dumps({**data, "schemaVersion": 99}))
     assert load_records(tmp_path) == {}
     (tmp_path / "workers-state.json").write_text("{not json")
