@@ -122,8 +122,8 @@ class SpareWorkers:
                             proc.returncode)
                 continue
             assert proc.stdin is not None
-            try:
-                with trio.fail_after(1):  # one short line into an empty pipe: never blocks
+            try:  # shielded: a spare taken off the list must end up returned or reaped
+                with trio.CancelScope(shield=True), trio.fail_after(1):  # one short line: never blocks
                     await proc.stdin.send_all(line)
                     await proc.stdin.aclose()
             except (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError,

@@ -84,8 +84,9 @@ def take_over(assignment: dict[str, Any]) -> None:
 
 def wait_for_assignment(run_worker: Callable[[list[str]], int]) -> int:
     """Block on stdin for the assignment, then run `run_worker(argv)` (worker.main) for it.
-    Returns the process's exit code: 0 on EOF, 2 on a bad line, 1 when the precheck finds no
-    server that can start, else the worker's."""
+    On EOF (or an empty line) the process exits 0 at once (os._exit: no interpreter teardown).
+    Else returns the exit code: 2 for a bad line, 1 when the precheck finds no server that can
+    start, else the worker's."""
     for module in WARM_MODULES:
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
