@@ -52,10 +52,12 @@ def worker_env() -> dict[str, str]:
 
 
 def worker_argv(spec: WorkerSpec) -> list[str]:
-    """`python -m supervisor_agent.worker` for this spec."""
+    """`python -m supervisor_agent.worker` for this spec. The config path is made absolute: the
+    worker starts in the config's directory, so a relative one (a relative `state_dir`) would
+    point nowhere."""
     return [
         sys.executable, "-m", "supervisor_agent.worker",
-        "--config", str(spec.config_path), "--name", spec.workspace,
+        "--config", str(spec.config_path.absolute()), "--name", spec.workspace,
         "--port", str(spec.port), "--host", spec.bind_host,
     ]
 

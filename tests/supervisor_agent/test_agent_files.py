@@ -49,6 +49,20 @@ def test_adopt_needs_pid_and_create_time_to_match() -> None:
         proc.wait()
 
 
+async def test_a_relative_state_dir_still_finds_the_workers_config(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker starts in its config's directory: a relative --config pointed nowhere there.
+    monkeypatch.chdir(tmp_path)
+    config = Path("state") / "workers" / "ws.json"
+    config.parent.mkdir(parents=True)
+    config.write_text(json.dumps({"mcpServers": {"x": {"command": "/nonexistent/server"}}}))
+    spec = process_runner.WorkerSpec("ws", config, 1, "127.0.0.1", Path("state") / "logs" / "ws.log")
+    proc = await process_runner.spawn(spec)
+    assert await proc.wait() == 1  # the precheck read the file: no server can start
+    logged = spec.log_path.read_text()
+    assert "/nonexistent/server is not an executable file" in logged and "cannot load" not in logged
+
+
 def test_tail_and_follow_reads(tmp_path: Path) -> None:
     log = tmp_path / "w.log"
     log.write_bytes(b"".join(b"line %d\n" % i for i in range(1000)))
