@@ -9,9 +9,10 @@
   reads the final file.
 - TTL: every `ttl_seconds` every known workspace is re-read (a change the watcher missed, e.g. on
   a network file system, is still picked up; unchanged files are a no-op by content version).
-  Files modified in the last `2 * debounce_seconds + 1` s are left out: they are the watcher's
-  batch, and reading one here could catch an editor's half-written save (and name the wrong
-  author in `config/changed`). A missed change to such a file is picked up on the next round.
+  A file modified less than `2 * debounce_seconds + 1` s before its re-read runs is left out
+  (`WorkspaceOps.request_sync(settle_seconds=)`): it is the watcher's batch, and reading it here
+  could catch an editor's half-written save and name the wrong author in `config/changed`. A
+  missed change to such a file is picked up on the next round.
 - Shutdown: awatch waits in a worker thread; cancelling it sets its `stop_event`, so it returns at
   once (STACK-NOTES: up to 5 s otherwise).
 """
@@ -19,13 +20,12 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import trio
 import watchfiles
 
-from control_plane.config_store import modified_time, workspace_name
+from control_plane.config_store import workspace_name
 from control_plane.workspace_ops import WorkspaceOps
 
 log = logging.getLogger(__name__)
@@ -52,18 +52,6 @@ class ConfigWatcher:
     def in_flight_seconds(self) -> float:
         """How long after a file's mtime the periodic re-read leaves it to the watcher (seconds)."""
         return 2 * self.debounce_seconds + 1.0
-
-    def settled_names(self, now: float | None = None) -> set[str]:
-        """Known workspaces whose file is gone or was last modified `in_flight_seconds` or more
-        before `now` (epoch seconds; default: the wall clock, as mtimes are). A mtime in the future
-        (clock skew on a network file system) counts as settled, so skew never hides a file."""
-        now = time.time() if now is None else now
-        settled = set()
-        for name in self.ops.known_names():
-            mtime = modified_time(self.ops.path(name))
-            if mtime is None or not 0 <= now - mtime < self.in_flight_seconds:
-                settled.add(name)
-        return settled
 
     async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Watch until cancelled. `started` once the watcher is in place (changes after it are seen)."""
@@ -117,9 +105,9 @@ class ConfigWatcher:
         while True:
             await trio.sleep(self.ttl_seconds)
             try:
-                names = self.settled_names()
+                names = self.ops.known_names()
             except OSError as err:
                 log.error("could not list %s: %s", self.directory, err)
                 continue
             log.debug("periodic re-read of %d workspace files", len(names))
-            self.ops.request_sync(names, by="watcher (periodic re-read)")
+            self.ops.request_sync(names, by="watcher (periodic re-read)", settle_seconds=self.in_flight_seconds)

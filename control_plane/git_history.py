@@ -61,14 +61,18 @@ class GitHistory:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        # One index: a change of one workspace is staged and committed before another's starts
+        # (git's index.lock refuses overlap, and a commit must not carry another's staged file).
+        self._index = trio.Lock()
 
-    async def _git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    async def _git(self, *args: str, check: bool = True, stdin: bytes | None = None
+                   ) -> subprocess.CompletedProcess[bytes]:
         cmd = ["git", "-c", f"user.name={AUTHOR_NAME}", "-c", f"user.email={AUTHOR_EMAIL}",
                "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null", *args]
         with trio.fail_after(GIT_TIMEOUT):
             result = await trio.run_process(cmd, cwd=self.directory, env=_env(self.directory), check=False,
                                             capture_stdout=True, capture_stderr=True,
-                                            stdin=subprocess.DEVNULL)
+                                            stdin=subprocess.DEVNULL if stdin is None else stdin)
         if check and result.returncode != 0:
             raise Internal(f"git {args[0]} failed in {self.directory}: "
                            f"{result.stderr.decode(errors='replace').strip()}")
@@ -81,22 +85,31 @@ class GitHistory:
         await self._git("init", "--quiet")
         log.info("initialised workspace history repository in %s", self.directory)
 
-    async def commit_file(self, name: str, message: str) -> str | None:
-        """Commit the current content of `<name>.json` (or its removal). Returns the new SHA, or
-        None when the file's content equals the last committed one (nothing to record)."""
+    async def commit_file(self, name: str, message: str, content: bytes | None = None) -> str | None:
+        """Commit `<name>.json` as `content` (the version that was accepted: the file on disk may
+        already hold a newer save, which gets its own commit), or the file's current content (or
+        its removal) when `content` is None. Returns the new SHA, or None when that equals the
+        last committed content (nothing to record)."""
         path = f"{name}.json"
-        if (self.directory / path).exists():
-            await self._git("add", "--", path)
-        else:
-            await self._git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", path)
-        staged = await self._git("diff", "--cached", "--quiet", "--", path, check=False)
-        if staged.returncode == 0:
-            return None
-        return await self._commit(name, message, "--", path)
+        async with self._index:
+            if content is not None:
+                blob = (await self._git("hash-object", "-w", "--stdin", stdin=content)).stdout.decode().strip()
+                await self._git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}")
+            elif (self.directory / path).exists():
+                await self._git("add", "--", path)
+            else:
+                await self._git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", path)
+            staged = await self._git("diff", "--cached", "--quiet", "--", path, check=False)
+            if staged.returncode == 0:
+                return None
+            if content is not None:  # a pathspec would make git commit the working tree's file instead
+                return await self._commit(name, message)
+            return await self._commit(name, message, "--", path)
 
     async def record(self, name: str, message: str) -> str:
         """An empty commit that only records an event of `name` (e.g. an apply that was undone)."""
-        return await self._commit(name, message, "--allow-empty")
+        async with self._index:
+            return await self._commit(name, message, "--allow-empty")
 
     async def _commit(self, name: str, message: str, *args: str) -> str:
         await self._git("commit", "--quiet", "--no-verify", "-m", message, "-m", f"Workspace: {name}",

@@ -66,7 +66,7 @@ class WorkspaceOps:
         self.locks: dict[str, trio.Lock] = {}
         self.seen: dict[str, str] = {}  # name -> content version of the file as last handled
         self._nursery: trio.Nursery | None = None
-        self._queued: set[str] = set()  # workspaces with a re-read waiting for their lock
+        self._queued: dict[str, tuple[str, float]] = {}  # re-reads waiting for their lock: (by, settle)
 
     def lock(self, name: str) -> trio.Lock:
         """The lock serialising every change of workspace `name`."""
@@ -98,7 +98,7 @@ class WorkspaceOps:
             except InvalidArgument as err:
                 entries.append(await self._last_accepted(name, str(err)))
                 continue
-            await self.history.commit_file(name, f"{name}: version {entry.version} found at startup")
+            await self.history.commit_file(name, f"{name}: version {entry.version} found at startup", raw)
             entries.append(entry)
         for name in await self._committed_names():
             if name not in files:
@@ -123,25 +123,35 @@ class WorkspaceOps:
 
     # -- the watcher's side -------------------------------------------------------------------
 
-    def request_sync(self, names: Iterable[str], by: str = "watcher") -> None:
+    def request_sync(self, names: Iterable[str], by: str = "watcher", settle_seconds: float = 0.0) -> None:
         """Re-read the files of `names` and act on what changed, each workspace in its own task
         (in parallel across workspaces, serialised per workspace by its lock). A workspace that
         already has a re-read waiting for its lock gets no second one: that one reads the newest
-        file when it runs, so a burst of saves costs at most one more restart."""
+        file when it runs, so a burst of saves costs at most one more restart.
+
+        `settle_seconds` > 0 (the periodic re-read): when the re-read runs, a file modified less
+        than that long ago is left alone; it is being saved, and the watcher's batch will read
+        it (and name the right author). A watcher request for a workspace whose periodic re-read
+        is still waiting replaces it."""
         if self._nursery is None:
             raise Internal("workspace operations are not running yet")
         for name in sorted(set(names)):
-            if name not in self._queued:
-                self._queued.add(name)
-                self._nursery.start_soon(self._sync_one, name, by)
+            waiting = self._queued.get(name)
+            if waiting is None or (waiting[1] and not settle_seconds):
+                self._queued[name] = (by, settle_seconds)
+            if waiting is None:
+                self._nursery.start_soon(self._sync_one, name)
 
     def known_names(self) -> set[str]:
         """Workspaces on disk or in memory (what a full re-read covers)."""
         return set(workspace_files(self.directory)) | set(self.state.configs)
 
-    async def _sync_one(self, name: str, by: str) -> None:
+    async def _sync_one(self, name: str) -> None:
         async with self.lock(name):
-            self._queued.discard(name)
+            by, settle_seconds = self._queued.pop(name)
+            mtime = modified_time(self.path(name))
+            if settle_seconds and mtime is not None and 0 <= time.time() - mtime < settle_seconds:
+                return  # being saved: the watcher's batch reads it (a future mtime, from skew, is read)
             try:
                 await self._sync_locked(name, by)
             except FleetError as err:  # e.g. git failing: logged, the next change retries
@@ -289,7 +299,8 @@ class WorkspaceOps:
                             "is back to the last accepted version", name, new.version)
             raise
         if ok:
-            rev = await self.history.commit_file(name, f"{name}: version {new.version} by {by}")
+            rev = await self.history.commit_file(name, f"{name}: version {new.version} by {by}",
+                                                 None if new.raw is None else new.raw.encode())
             return ApplyResult(name, "applied", new.version, prev_version, "", rev or "", 0.0, 0.0)
         log.error("workspace %s: version %s by %s failed to start: %s", name, new.version, by, reason)
         if previous is not None and previous.config is not None and previous.raw is not None:

@@ -262,13 +262,51 @@ async def test_shutting_down_mid_apply_puts_the_last_accepted_file_back(tmp_path
 async def test_periodic_reread_leaves_files_being_saved_to_the_watcher(tmp_path: Path, nursery: trio.Nursery) -> None:
     d = tmp_path / "workspaces"
     d.mkdir()
-    for name in ("old", "fresh", "skewed", "gone"):
+    names = ("old", "fresh", "skewed", "gone", "both")
+    for name in names:
         (d / f"{name}.json").write_bytes(ws(name))
     ops = await start(d, nursery)
     (d / "gone.json").unlink()  # known in memory, deleted on disk: the re-read must see that
-    watcher = ConfigWatcher(ops, d, debounce_seconds=0.5, ttl_seconds=60)
     now = time.time()
-    os.utime(d / "old.json", (now - 2.5, now - 2.5))  # in_flight_seconds is 2 s here
-    os.utime(d / "fresh.json", (now - 1.5, now - 1.5))
-    os.utime(d / "skewed.json", (now + 3600, now + 3600))  # mtime ahead of our clock
-    assert watcher.settled_names(now) == {"old", "skewed", "gone"}
+    for name, age in (("old", 2.5), ("fresh", 1.0), ("skewed", -3600), ("both", 1.0)):
+        (d / f"{name}.json").write_bytes(ws(f"{name} v2"))
+        os.utime(d / f"{name}.json", (now - age, now - age))  # skewed: an mtime ahead of our clock
+    async with ops.lock("both"):  # a watcher request arriving while the periodic one waits wins
+        ops.request_sync(names, by="watcher (periodic re-read)", settle_seconds=2.0)
+        ops.request_sync(["both"], by="watcher")
+    with trio.fail_after(10):
+        while "gone" in ops.state.configs or ops.state.configs["both"].version != content_version(ws("both v2")):
+            await trio.sleep(0.05)
+    versions = {n: e.version for n, e in ops.state.configs.items()}
+    assert versions == {"old": content_version(ws("old v2")), "fresh": content_version(ws("fresh")),
+                        "skewed": content_version(ws("skewed v2")), "both": content_version(ws("both v2"))}
+    assert "by watcher\n" in git(d, "log", "-1", "--format=%s%n", "--", "both.json")
+
+
+async def test_history_records_the_accepted_content_even_when_the_file_moved_on(tmp_path: Path) -> None:
+    d = tmp_path / "workspaces"
+    d.mkdir()
+    history = GitHistory(d)
+    await history.ensure_repo()
+    (d / "a.json").write_bytes(ws("second save"))  # saved again before the first was confirmed
+    await history.commit_file("a", "a: version 1 by watcher", ws("first save"))
+    assert git(d, "show", "HEAD:a.json").encode() == ws("first save")
+    assert await history.commit_file("a", "a: version 2 by watcher", ws("second save")) is not None
+    assert git(d, "show", "HEAD:a.json").encode() == ws("second save")
+
+
+async def test_changes_to_many_workspaces_at_once_each_get_their_own_commit(tmp_path: Path) -> None:
+    d = tmp_path / "workspaces"
+    d.mkdir()
+    history = GitHistory(d)
+    await history.ensure_repo()
+    names = [f"w{i}" for i in range(8)]
+    for name in names:
+        (d / f"{name}.json").write_bytes(ws(name))
+    async with trio.open_nursery() as nursery:  # as parallel applies to different workspaces do
+        for name in names:
+            nursery.start_soon(history.commit_file, name, f"{name}: version 1 by watcher", ws(name))
+            nursery.start_soon(history.record, name, f"{name}: an event")
+    for name in names:
+        changed = git(d, "log", "--format=%s", "--name-only", f"--grep=^{name}: version 1", "--all").split()
+        assert changed == [name + ":", "version", "1", "by", "watcher", f"{name}.json"], changed
