@@ -53,6 +53,12 @@ async def wait_idle(spares: SpareWorkers, proc: trio.Process) -> None:
     await wait_for_text(spares.log_path, f"spare worker pid {proc.pid}: imports done")
 
 
+async def wait_refilled(spares: SpareWorkers) -> None:
+    with trio.fail_after(10):
+        while not spares.idle:
+            await trio.sleep(0.05)
+
+
 async def stop_worker(proc: trio.Process) -> None:
     await process_runner.stop(proc, process_runner.descendants(proc.pid), 3.0)
 
@@ -86,9 +92,7 @@ async def test_a_start_goes_to_the_idle_spare_then_a_new_spare_is_made(tmp_path:
             adopted = process_runner.adopt(proc.pid, psutil.Process(proc.pid).create_time())
             assert adopted is not None and adopted.pid == spare.pid
             adopted.close()
-            with trio.fail_after(10):  # the refill (no start in progress: at once)
-                while not spares.idle:
-                    await trio.sleep(0.05)
+            await wait_refilled(spares)  # no start in progress: at once
             assert spares.idle[0].pid != proc.pid and spares.idle[0].returncode is None
         finally:
             if proc is not None:
@@ -112,9 +116,7 @@ async def test_a_dead_spare_is_skipped_and_the_worker_spawned_fresh(tmp_path: Pa
             proc = await spares.start(spec)
             assert proc.pid != spare.pid and spares.handed_over == 0
             await wait_for_text(spec.log_path, '"event": "ready"')
-            with trio.fail_after(10):
-                while not spares.idle:  # a refill all the same
-                    await trio.sleep(0.05)
+            await wait_refilled(spares)  # a refill all the same
         finally:
             if proc is not None:
                 await stop_worker(proc)
