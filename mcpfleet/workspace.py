@@ -69,6 +69,21 @@ class FleetSettings(_Strict):
     auth: Auth = Field(default_factory=Auth)
 
 
+class ServerEntry(BaseModel):
+    """The keys of an `mcpServers` entry that the worker (FastMCP's MCPConfig) reads, type-checked
+    so a wrong type is rejected with its field instead of crashing the worker; other keys pass."""
+
+    model_config = ConfigDict(extra="allow")
+
+    command: str | None = Field(default=None, min_length=1)
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+    url: str | None = Field(default=None, min_length=1)
+    headers: dict[str, str] = Field(default_factory=dict)
+    disabled: bool = False
+
+
 class WorkspaceConfig(_Strict):
     """A validated workspace file. `mcp_servers` keeps each server's entry exactly as written."""
 
@@ -88,6 +103,12 @@ class WorkspaceConfig(_Strict):
                 raise ValueError(f"server {name!r} must be an object")
             if ("command" in entry) == ("url" in entry):
                 raise ValueError(f"server {name!r} needs exactly one of 'command' or 'url'")
+            try:
+                ServerEntry.model_validate(entry)
+            except ValidationError as err:
+                first = err.errors()[0]
+                field = ".".join(str(p) for p in first["loc"])
+                raise ValueError(f"server {name!r}: {field}: {first['msg']}") from None
         return servers
 
     def enabled_servers(self) -> dict[str, dict[str, Any]]:
