@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         output.error("interrupted")
         code = EXIT_INTERRUPTED
+    except BrokenPipeError:  # `mcpfleet events --follow | head`: the reader is done, so are we
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        code = EXIT_OK
     except errors.Unavailable as err:
         output.error(f"control plane at {args.control_plane} is unreachable: {err}")
         code = EXIT_UNREACHABLE

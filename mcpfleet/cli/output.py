@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 WORKSPACE_COLUMNS = ("name", "status", "health", "host", "port", "pid", "restarts", "uptime")
@@ -69,8 +70,9 @@ def print_workspaces(workspaces: list[dict[str, Any]]) -> None:
     console.print(table)
     for w in workspaces:
         if w["configError"]:
-            console.print(f"[red]{w['name']}: config rejected:[/red] {w['configError']}", highlight=False)
+            console.print(f"[red]{w['name']}: config rejected:[/red] {escape(w['configError'])}", highlight=False)
 
 
 def error(message: str) -> None:
-    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
+    """`error: <message>` on stderr; the message is shown as it is (never read as rich markup)."""
+    Console(stderr=True).print(f"[red]error:[/red] {escape(message)}", highlight=False)

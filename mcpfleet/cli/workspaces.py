@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rich.console import Console
+from rich.markup import escape
 
 from mcpfleet.cli import output
 from mcpfleet.cli.admin_link import (
@@ -94,9 +95,9 @@ async def get_cmd(args: argparse.Namespace) -> int:
     for key in ("name", "config", "configError", "version", "lastModified", "desired", "status",
                 "health", "host", "port", "pid", "restartCount", "startTime", "runningVersion"):
         if w.get(key) not in (None, ""):
-            console.print(f"[bold]{key}[/bold]: {w[key]}", highlight=False)
+            console.print(f"[bold]{key}[/bold]: {escape(str(w[key]))}", highlight=False)
     for err in w["errors"][-5:]:
-        console.print(f"[yellow]error[/yellow] {err['time']} {err['reason']}: {err['message']}",
+        console.print(f"[yellow]error[/yellow] {err['time']} {err['reason']}: {escape(err['message'])}",
                       highlight=False)
     if w["spec"] is not None:
         console.print_json(json.dumps(w["spec"]))
