@@ -125,6 +125,8 @@ def parse_message(body: bytes, content_type: str | None) -> tuple[dict[str, Any]
         message = json.loads(body)
     except ValueError as err:
         raise HttpError(400, f"Parse error: {err}", rpc_code=-32700) from None
+    except RecursionError:
+        raise HttpError(400, "Parse error: nested too deeply", rpc_code=-32700) from None
     if isinstance(message, list):
         raise HttpError(400, "Invalid Request: JSON-RPC batches are not supported", rpc_code=-32600)
     kind = classify(message)
@@ -140,7 +142,8 @@ def route_refusal(workspace: str, route: Route) -> HttpError | None:
     if route.config_error:
         return HttpError(503, f"workspace {workspace!r} config rejected: {route.config_error}", extra=extra)
     if route.status != "running":
-        headers = [(b"retry-after", b"2")] if route.status == "starting" else []
+        # starting / stopping (a restart): worth retrying soon; stopped or error: not by itself
+        headers = [(b"retry-after", b"2")] if route.status in ("starting", "stopping") else []
         return HttpError(503, f"workspace {workspace!r} is {route.status}", headers=headers, extra=extra)
     if not route.address or route.port <= 0:
         return HttpError(503, f"workspace {workspace!r} is not placed on any host", extra=extra)

@@ -86,6 +86,7 @@ BAD_BODIES: list[tuple[str, bytes, str, int, int | None]] = [
     # (case, body, content type, HTTP status, JSON-RPC code)
     ("truncated json", b'{"jsonrpc": "2.0", "id": 1,', "application/json", 400, -32700),
     ("not utf-8", b"\xff\xfe{", "application/json", 400, -32700),
+    ("nested 100,000 deep", b"[" * 100_000 + b"]" * 100_000, "application/json", 400, -32700),
     ("a number", b"42", "application/json", 400, -32600),
     ("empty object", b"{}", "application/json", 400, -32600),
     ("no jsonrpc", b'{"id": 1, "method": "ping"}', "application/json", 400, -32600),
