@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -32,10 +32,11 @@ from control_plane.state import ConfigEntry
 from control_plane.workspace_waits import OpsTimers, describe_failure, is_up, wait_until
 from mcpfleet.atomic import write_atomic
 from mcpfleet.errors import FailedPrecondition, FleetError, Internal, InvalidArgument, NotFound
-from mcpfleet.model import Desired
+from mcpfleet.model import Desired, RestartMode
 from mcpfleet.workspace import check_name, content_version, parse_workspace
 
 log = logging.getLogger(__name__)
+SUPERSEDED = "superseded by a newer save before it was confirmed"
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,10 @@ class WorkspaceOps:
                 self._queued[name] = (by, settle_seconds)
             if waiting is None:
                 self._nursery.start_soon(self._sync_one, name)
+
+    def _file_version(self, name: str) -> str | None:
+        raw = read_raw(self.path(name))
+        return content_version(raw) if raw and raw.strip() else None
 
     def known_names(self) -> set[str]:
         """Workspaces on disk or in memory (what a full re-read covers)."""
@@ -285,8 +290,10 @@ class WorkspaceOps:
         self.coordinator.load_configs([new])  # (a new version also closes its breaker)
         self.emit_config_changed(name, status="valid", version=new.version, previous=prev_version, by=by)
         log.info("workspace %s: version %s by %s", name, new.version, by)
+        def newer_save() -> bool:  # a file edit is superseded by the next one (apply holds the file)
+            return not restore_file and self._file_version(name) not in (new.version, None)
         try:
-            ok, reason = await self.verify(name, new.version)
+            ok, reason = await self.verify(name, new.version, newer_save)
         except trio.Cancelled:
             # Shutting down mid-change: an unconfirmed apply is undone on disk, so the next start
             # runs the last accepted version (git holds accepted versions only).
@@ -298,6 +305,12 @@ class WorkspaceOps:
                 log.warning("workspace %s: shutting down before version %s was confirmed; its file "
                             "is back to the last accepted version", name, new.version)
             raise
+        if reason == SUPERSEDED:  # the waiting sync takes over; git holds accepted versions only
+            log.info("workspace %s: version %s superseded by a newer save before it was confirmed",
+                     name, new.version)
+            if previous is not None and previous.config is not None:
+                self.coordinator.load_configs([previous])  # what runs if the newer save is rejected
+            return ApplyResult(name, "superseded", new.version, prev_version, reason, "", 0.0, 0.0)
         if ok:
             rev = await self.history.commit_file(name, f"{name}: version {new.version} by {by}",
                                                  None if new.raw is None else new.raw.encode())
@@ -329,14 +342,22 @@ class WorkspaceOps:
         return ApplyResult(name, "rolled-back", new.version, prev_version,
                            f"version {new.version} failed to start: {reason}; {what}", rev, 0.0, 0.0)
 
-    async def verify(self, name: str, version: str) -> tuple[bool, str]:
+    async def verify(self, name: str, version: str, superseded: Callable[[], bool] = lambda: False
+                     ) -> tuple[bool, str]:
         """Wait until the worker of `name` runs `version` and is healthy, at most the startup grace.
-        A workspace not placed or held stopped has nothing to verify (True)."""
+        A workspace not placed or held stopped has nothing to verify (True). Ends early (False)
+        when the workspace's breaker opens (it is held stopped: it will not come up) or when
+        `superseded()` says a newer change is waiting."""
         if self.state.placements.get(name) is None or name in self.state.pending:
             return True, ""
         if self.state.desired.get(name, Desired.RUNNING) != Desired.RUNNING:
             return True, ""
-        if await wait_until(self.coordinator.bus, name, lambda: is_up(self.state, name, version),
-                            self.timers.startup_grace):
+        def settled() -> bool:
+            return (is_up(self.state, name, version) or superseded()
+                    or self.state.restart_modes.get(name) == RestartMode.NEVER)
+        await wait_until(self.coordinator.bus, name, settled, self.timers.startup_grace)
+        if is_up(self.state, name, version):
             return True, ""
+        if superseded():
+            return False, SUPERSEDED
         return False, describe_failure(self.state, name, version, self.timers.startup_grace)

@@ -14,7 +14,7 @@ import trio
 from control_plane.events import EventBus
 from control_plane.state import FleetState
 from mcpfleet.lifecycle import Health, Status
-from mcpfleet.model import WorkerState
+from mcpfleet.model import RestartMode, WorkerState
 
 RECHECK_SECONDS = 1.0
 
@@ -52,6 +52,8 @@ def describe_failure(state: FleetState, name: str, version: str, grace: float) -
     host = state.placements.get(name)
     agent = state.agents.get(host) if host else None
     prefix = f"not running and healthy within the startup grace ({grace:g} s)"
+    if state.restart_modes.get(name) == RestartMode.NEVER:
+        prefix = f"its breaker opened (held stopped) before the startup grace ({grace:g} s) ran out"
     if agent is not None and not agent.connected:
         return f"{prefix}: agent {host} is not connected"
     w = worker_of(state, name)

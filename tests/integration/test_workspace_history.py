@@ -225,6 +225,27 @@ async def test_a_file_edit_that_fails_to_start_keeps_the_last_good_version_and_t
     assert ops.state.configs["a"].version == content_version(ws("good"))
 
 
+async def test_a_newer_save_supersedes_an_edit_still_being_verified(tmp_path: Path, nursery: trio.Nursery) -> None:
+    d = tmp_path / "workspaces"
+    d.mkdir()
+    (d / "a.json").write_bytes(ws("good"))
+    ops = await start(d, nursery)
+    nursery.start_soon(FakeAgent(ops).run)
+    (d / "a.json").write_bytes(ws("broken"))  # never comes up: verified for the whole 2 s grace...
+    ops.request_sync(["a"])
+    await trio.sleep(0.3)
+    (d / "a.json").write_bytes(ws("fixed"))  # ...unless the operator's next save takes over
+    ops.request_sync(["a"])
+    fixed = content_version(ws("fixed"))
+    with trio.fail_after(1.0):  # well inside the broken version's grace
+        while not ops.state.configs["a"].version == fixed or ops.state.configs["a"].error:
+            await trio.sleep(0.02)
+        while not any(fixed in r.subject for r in await ops.history.log("a")):
+            await trio.sleep(0.02)
+    subjects = [r.subject for r in await ops.history.log("a")]
+    assert not any(content_version(ws("broken")) in s for s in subjects), subjects  # never accepted
+
+
 async def test_apply_waits_for_the_new_version_and_restart_stops_then_starts(tmp_path: Path,
                                                                             nursery: trio.Nursery) -> None:
     d = tmp_path / "workspaces"
@@ -277,10 +298,11 @@ async def test_periodic_reread_leaves_files_being_saved_to_the_watcher(tmp_path:
     with trio.fail_after(10):
         while "gone" in ops.state.configs or ops.state.configs["both"].version != content_version(ws("both v2")):
             await trio.sleep(0.05)
+        while "by watcher\n" not in git(d, "log", "-1", "--format=%s%n", "--", "both.json"):  # committed next
+            await trio.sleep(0.05)
     versions = {n: e.version for n, e in ops.state.configs.items()}
     assert versions == {"old": content_version(ws("old v2")), "fresh": content_version(ws("fresh")),
                         "skewed": content_version(ws("skewed v2")), "both": content_version(ws("both v2"))}
-    assert "by watcher\n" in git(d, "log", "-1", "--format=%s%n", "--", "both.json")
 
 
 async def test_history_records_the_accepted_content_even_when_the_file_moved_on(tmp_path: Path) -> None:
