@@ -37,6 +37,7 @@ from mcpfleet.workspace import check_name, content_version, parse_workspace
 
 log = logging.getLogger(__name__)
 SUPERSEDED = "superseded by a newer save before it was confirmed"
+EMPTY_SETTLE_SECONDS = 1.0  # an empty file younger than this may be a save in progress
 
 
 @dataclass(frozen=True)
@@ -170,14 +171,19 @@ class WorkspaceOps:
             if entry is not None:
                 await self._forget(name, f"{name}: deleted (file removed) by {by}", by)
             return
-        if not raw.strip():
-            return  # truncate-then-write in progress: the write brings another change
+        mtime = modified_time(path)
+        if not raw.strip() and mtime is not None and 0 <= time.time() - mtime < EMPTY_SETTLE_SECONDS:
+            # Likely an editor's truncate-then-write: look again once it had time to finish; an
+            # empty file that stays empty is rejected like any invalid one.
+            assert self._nursery is not None
+            self._nursery.start_soon(self._sync_later, name, by, EMPTY_SETTLE_SECONDS)
+            return
         version = content_version(raw)
         if self.seen.get(name) == version:
             return
         self.seen[name] = version
         try:
-            new = accepted_entry(name, raw, modified_time(path), f"{name}.json")
+            new = accepted_entry(name, raw, mtime, f"{name}.json")
         except InvalidArgument as err:
             reason = str(err)
             log.error("workspace %s rejected (%s); %s", name, reason,
@@ -187,6 +193,10 @@ class WorkspaceOps:
             self.emit_config_changed(name, status="rejected", version=version, reason=reason, by=by)
             return
         await self._activate(name, new, entry, by, restore_file=False)
+
+    async def _sync_later(self, name: str, by: str, delay: float) -> None:
+        await trio.sleep(delay)
+        self.request_sync([name], by)
 
     # -- apply / rollback / delete ------------------------------------------------------------
 

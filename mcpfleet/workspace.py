@@ -128,6 +128,8 @@ def parse_workspace(raw: bytes | str, source: str = "<input>") -> WorkspaceConfi
     error) and the reason, e.g. `demo.json: line 3 column 5: Expecting ',' delimiter`.
     """
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    if not text.strip():
+        raise InvalidArgument(f"{source}: the file is empty")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:

@@ -141,6 +141,22 @@ async def test_watcher_debounces_ignores_editor_files_and_never_applies_an_empty
     assert "a.json" in git(d, "ls-files") and ".a.json.swp" not in git(d, "ls-files")
 
 
+async def test_a_file_left_empty_is_rejected_and_the_last_good_version_kept(tmp_path: Path,
+                                                                          nursery: trio.Nursery) -> None:
+    d = tmp_path / "workspaces"
+    d.mkdir()
+    (d / "a.json").write_bytes(ws("good"))
+    ops = await start(d, nursery)
+    (d / "a.json").write_bytes(b"  \n")
+    ops.request_sync(["a"])
+    await trio.sleep(0.3)
+    assert not ops.state.configs["a"].error  # maybe a save in progress: not yet
+    with trio.fail_after(5):
+        while "a.json: the file is empty" not in ops.state.configs["a"].error:
+            await trio.sleep(0.05)
+    assert ops.state.configs["a"].version == content_version(ws("good"))
+
+
 async def test_a_new_config_version_starts_with_a_closed_breaker(tmp_path: Path, nursery: trio.Nursery) -> None:
     d = tmp_path / "workspaces"
     d.mkdir()

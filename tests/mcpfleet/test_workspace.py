@@ -23,6 +23,7 @@ def test_good_file_parses_and_keeps_server_entries_untouched() -> None:
     [
         ('{"mcpServers": {', "line 1 column"),
         ("[]", "top level must be a JSON object"),
+        (" \n", "the file is empty"),
         ('{"mcpServers": {}}', "at least one server"),
         ('{"mcpServers": {"a": {"command": "x"}}, "extra": 1}', "extra: Extra inputs"),
         ('{"mcpServers": {"a": {"args": []}}}', "exactly one of 'command' or 'url'"),
