@@ -26,6 +26,7 @@ from mcpfleet.errors import FleetError, Unavailable
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "workspaces"
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
+EXIT_SETTLE = 0.5  # seconds: did a service exit on its own, or because Ctrl-C reached it too?
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,34 @@ async def _print_status(opts: UpOptions, grpc: str, edge_url: str) -> None:
           "Ctrl-C stops everything", flush=True)
 
 
+async def _until_signal_or_exit(signals: Any, children: list[Child]) -> Child | None:
+    """Wait for SIGINT/SIGTERM (None) or for a service to exit on its own (that Child), like
+    foreman or honcho: one service gone stops the fleet. A service that exits just as a terminal's
+    Ctrl-C reaches the whole group counts as the signal (EXIT_SETTLE seconds to see it)."""
+    outcome: list[Child | None] = []
+    async with trio.open_nursery() as nursery:
+        async def first_signal() -> None:
+            async for _ in signals:
+                break
+            outcome.insert(0, None)
+            nursery.cancel_scope.cancel()
+
+        async def exited(child: Child) -> None:
+            assert child.proc is not None
+            await child.proc.wait()
+            await trio.sleep(EXIT_SETTLE)
+            outcome.append(child)
+            nursery.cancel_scope.cancel()
+
+        nursery.start_soon(first_signal)
+        for child in children:
+            nursery.start_soon(exited, child)
+    return outcome[0]
+
+
 async def run_up(opts: UpOptions) -> int:
-    """Run the fleet until SIGINT/SIGTERM. Returns the process exit code."""
+    """Run the fleet until SIGINT/SIGTERM, or until one of its services exits (then exit 1).
+    Returns the process exit code."""
     d = opts.directory.resolve()
     seed_workspaces(d / "workspaces")
     logs = d / "logs"
@@ -148,8 +175,12 @@ async def run_up(opts: UpOptions) -> int:
                 await agent.start(nursery)
                 edge_url = (await edge.start(nursery))["addresses"]["http"]
                 await _print_status(opts, grpc, edge_url)
-                async for _ in signals:
-                    break
+                died = await _until_signal_or_exit(signals, children)
+                if died is not None:
+                    assert died.proc is not None
+                    print(f"error: {died.name} exited with code {died.proc.returncode}; stopping the "
+                          f"fleet (see {died.log_path})", file=sys.stderr)
+                    code = 1
             except (FleetError, Unavailable) as err:
                 print(f"error: {err}", file=sys.stderr)
                 code = 1

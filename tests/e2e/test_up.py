@@ -118,3 +118,26 @@ def test_up_exists_in_the_cli_help() -> None:
     out = subprocess.run([sys.executable, "-m", "mcpfleet.cli", "--help"], capture_output=True, text=True,
                          cwd=REPO, timeout=30)
     assert out.returncode == 0 and "up" in out.stdout
+
+
+async def test_up_stops_the_fleet_and_exits_1_when_a_service_dies(tmp_path: Path) -> None:
+    root = tmp_path / ".mcpfleet"
+    port_range = free_port_range(10)
+    seed_ports(root / "state", port_range, port_range[0])
+    proc, ready = start_up(root, port_range)
+    try:
+        await wait_serving(ready["workspaces"]["demo"], root)
+        children = {c.cmdline()[2]: c for c in psutil.Process(proc.pid).children() if len(c.cmdline()) > 2}
+        assert set(children) == {"control_plane", "supervisor_agent", "sse_edge"}, children
+        children["sse_edge"].kill()  # the edge dies on its own
+        assert proc.wait(timeout=30) == 1
+        stderr = (proc.stderr.read() if proc.stderr else b"").decode()
+        assert "sse_edge exited with code -9; stopping the fleet" in stderr, stderr
+        deadline = time.monotonic() + 10
+        while alive(list(children.values())) and time.monotonic() < deadline:
+            await trio.sleep(0.1)
+        assert alive(list(children.values())) == []
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
