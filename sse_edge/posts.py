@@ -51,6 +51,8 @@ _PATH_RE = re.compile(r"^/workspaces/([^/]+)/(messages|mcp|sse)$")
 _JSON = [(b"content-type", b"application/json")]
 HANDSHAKE_FREE_VERSIONS = ("2026-07-28",)
 """Protocol revisions without `initialize` and session ids (answered per request by the worker)."""
+_ALLOWED = {"sse": "GET", "messages": "POST", "mcp": "GET, POST, DELETE"}
+"""The methods each MCP path answers (anything else: 405 with Allow)."""
 _STRIP_UPSTREAM = {"host", "authorization", "cookie", "origin", "content-length", "connection",
                    "mcp-session-id", EDGE_AUTH_HEADER, "transfer-encoding", "proxy-authorization"}
 
@@ -226,7 +228,9 @@ class PublicASGI:
         elif method == "GET" and kind in self.streams:
             await self.streams[kind](self.edge, scope, receive, send, workspace)
         else:
-            await self.inner(scope, receive, send)
+            allowed = _ALLOWED[kind]
+            raise HttpError(405, f"method {method} not allowed here (allowed: {allowed})",
+                            headers=[(b"allow", allowed.encode())])
 
     async def _route_or_none(self, workspace: str) -> Route | None:
         """The workspace's route for the token check (cached; None when it cannot be known:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from quart import Quart, Response
+from werkzeug.exceptions import HTTPException
 
 from sse_edge.edge import Edge, EdgeOptions
 
@@ -17,7 +18,13 @@ ON_CLOSE_KEY = "sse_edge.on_close"
 
 
 def register_routes(app: Quart, edge: Edge) -> None:
-    """Add `/healthz` (always 200) and `/readyz` (503 while shutting down) to `app`."""
+    """Add `/healthz` (always 200) and `/readyz` (503 while shutting down) to `app`, and JSON
+    answers for the HTTP errors Quart itself gives (unknown path 404, wrong method 405, ...)."""
+
+    @app.errorhandler(HTTPException)
+    async def http_error(err: HTTPException) -> Response:
+        return Response(json.dumps({"error": err.name}), status=err.code or 500,
+                        content_type="application/json")
 
     @app.get("/healthz")
     async def healthz() -> Response:

@@ -218,8 +218,11 @@ async def test_ops_routes_only_on_the_admin_listener(edge: RunningEdge) -> None:
     admin = edge.state.admin_urls[0]
     async with raw_sse(edge.url + "/workspaces/ws/sse") as (_, events), httpx.AsyncClient(timeout=10) as client:
         await first_endpoint(events)
-        for path in ("/metrics", "/api/debug/state/connections"):
-            assert (await client.get(edge.url + path)).status_code == 404
+        for path in ("/metrics", "/api/debug/state/connections", "/no/such/path"):
+            missing = await client.get(edge.url + path)
+            assert missing.status_code == 404 and missing.json() == {"error": "Not Found"}
+        wrong = await client.put(edge.url + "/workspaces/ws/mcp", content=b"{}")
+        assert wrong.status_code == 405 and wrong.headers["allow"] == "GET, POST, DELETE"
         state: dict[str, Any] = (await client.get(admin + "/api/debug/state/connections")).json()
         assert [c["workspace"] for c in state["connections"]] == ["ws"]
         conn = state["connections"][0]
