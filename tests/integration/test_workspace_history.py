@@ -245,15 +245,18 @@ async def test_a_newer_save_supersedes_an_edit_still_being_verified(tmp_path: Pa
     d = tmp_path / "workspaces"
     d.mkdir()
     (d / "a.json").write_bytes(ws("good"))
-    ops = await start(d, nursery)
+    coordinator = Coordinator(FleetState("boot", 1.0), tmp_path / "ports.json")
+    ops = WorkspaceOps(coordinator, d, GitHistory(d), OpsTimers(startup_grace=20.0, stop_timeout=2.0))
+    coordinator.load_configs(await ops.load_at_startup())
+    ops.run(nursery)
     nursery.start_soon(FakeAgent(ops).run)
-    (d / "a.json").write_bytes(ws("broken"))  # never comes up: verified for the whole 2 s grace...
+    (d / "a.json").write_bytes(ws("broken"))  # never comes up: verified for the whole 20 s grace...
     ops.request_sync(["a"])
     await trio.sleep(0.3)
     (d / "a.json").write_bytes(ws("fixed"))  # ...unless the operator's next save takes over
     ops.request_sync(["a"])
     fixed = content_version(ws("fixed"))
-    with trio.fail_after(1.0):  # well inside the broken version's grace
+    with trio.fail_after(10):  # well inside the broken version's grace
         while not ops.state.configs["a"].version == fixed or ops.state.configs["a"].error:
             await trio.sleep(0.02)
         while not any(fixed in r.subject for r in await ops.history.log("a")):
