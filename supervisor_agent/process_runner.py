@@ -238,9 +238,9 @@ async def stop(proc: WorkerHandle, known_descendants: list[psutil.Process],
             signal_group(proc.pid, signal.SIGTERM)
             with trio.move_on_after(grace_seconds):
                 await proc.wait()
-        signal_group(proc.pid, signal.SIGKILL)
-        if proc.returncode is None:
+        if proc.returncode is None:  # once reaped, its group id may be another group's by now
+            signal_group(proc.pid, signal.SIGKILL)
             with trio.move_on_after(grace_seconds):
                 await proc.wait()
-        kill_leftovers(tree)
+        kill_leftovers(tree)  # psutil checks pid and create time: safe whatever was reused
     return proc.returncode if proc.returncode is not None else -9
